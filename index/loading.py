@@ -1,0 +1,292 @@
+"""Turn files and directories of news (text, Markdown, HTML, JSON Lines) into Articles."""
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+
+import trafilatura
+from dateutil import parser as date_parser
+
+from .cleaning import clean_text
+from .models import Article, LoadIssue
+
+_TEXT = (".txt", ".md", ".markdown")
+_HTML = (".html", ".htm")
+_JSONL = (".jsonl", ".jsonl.gz")
+_SNIFF_BYTES = 64 * 1024
+# UTF-16 text is full of NUL bytes, so its byte-order mark has to exempt it from the binary sniff.
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_CONTROLS = bytes(b for b in range(32) if b not in b"\n\r\t\f")
+_SPACES = re.compile(r"\s+")
+_ISO_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?![\d])")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+# Header/footer lines of a plain-text article; "By X" only counts when X looks like names,
+# so that a body opening "By Tuesday, it was over." stays body.
+_META = (
+    ("authors", re.compile(r"(?i)(?:authors?|by)\s*:\s*(.+)")),
+    ("authors", re.compile(r"By\s+([A-Z][\w.'’-]*(?:(?:,\s*|\s+(?:and|&)\s+|\s+)[A-Z][\w.'’-]*){0,7})")),
+    ("date", re.compile(r"(?i)(?:date|published(?: on)?)\s*:\s*(.+)")),
+    ("url", re.compile(r"(?i)url\s*:\s*(\S+)")),
+)
+
+_Record = Article | LoadIssue
+
+
+def load_paths(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    limit: int | None = None,
+    max_file_bytes: int = 64 * 1024 * 1024,
+) -> Iterator[Article | LoadIssue]:
+    """Yield articles and load issues from files and directories (or one path), in a stable order.
+
+    Directories are walked recursively in sorted order (hidden entries skipped, each real
+    directory entered once). ``limit`` stops after that many articles.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if limit is not None and limit <= 0:
+        return
+    count = 0
+    seen: set[str] = set()
+    for path in paths:
+        for item in _walk(os.fspath(path), seen, explicit=True):
+            records = [item] if isinstance(item, LoadIssue) else _load_file(item, max_file_bytes)
+            for record in records:
+                yield record
+                if isinstance(record, Article):
+                    count += 1
+                    if limit is not None and count >= limit:
+                        return
+
+
+def _walk(path: str, seen: set[str], explicit: bool) -> Iterator[str | LoadIssue]:
+    if not os.path.exists(path):
+        reason = "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+        yield LoadIssue(path, reason, fatal=explicit)
+        return
+    real = os.path.realpath(path)
+    if real in seen:
+        return
+    seen.add(real)
+    if not os.path.isdir(path):
+        if _format(path):
+            yield path
+        else:
+            yield LoadIssue(path, "unsupported file type", fatal=explicit)
+        return
+    try:
+        names = sorted(os.listdir(path))
+    except OSError as exc:
+        yield LoadIssue(path, f"cannot read directory: {exc.strerror}")
+        return
+    for name in names:
+        if not name.startswith("."):
+            yield from _walk(os.path.join(path, name), seen, explicit=False)
+
+
+def _format(path: str) -> str | None:
+    name = path.lower()
+    for suffix in _JSONL + _TEXT + _HTML:
+        if name.endswith(suffix):
+            return suffix
+    return None
+
+
+def _load_file(path: str, max_file_bytes: int) -> Iterator[_Record]:
+    try:
+        size = os.path.getsize(path)
+        if size == 0:
+            yield LoadIssue(path, "empty file")
+        elif size > max_file_bytes:
+            yield LoadIssue(path, f"file too large ({_size(size)} > limit {_size(max_file_bytes)})")
+        elif _format(path) in _JSONL:
+            yield from _load_jsonl(path)
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            yield from _load_document(path, data)
+    except OSError as exc:
+        yield LoadIssue(path, f"cannot read file: {exc.strerror or exc}")
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n} bytes"
+
+
+def _load_document(path: str, data: bytes) -> Iterator[_Record]:
+    if _is_binary(data) and not data.startswith(_UTF16_BOMS):
+        yield LoadIssue(path, "binary file, not text")
+        return
+    text = _decode(data)
+    if _format(path) in _HTML:
+        yield from _parse_html(text, path)
+    else:
+        yield from _parse_text(text, path)
+
+
+def _is_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters in the first 64 KiB mean this is not text."""
+    head = data[:_SNIFF_BYTES]
+    if b"\0" in head:
+        return True
+    controls = len(head) - len(head.translate(None, _CONTROLS))
+    return controls > len(head) / 10
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (BOM or not), else Windows-1252, else Latin-1, which accepts any byte."""
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16", errors="replace")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return data.decode("latin-1")
+
+
+def _parse_date(raw: object) -> dt.date | None:
+    """A calendar date from ISO / slashed / written-out forms; None unless a 4-digit year is given."""
+    if not isinstance(raw, str) or not _YEAR.search(raw):
+        return None
+    raw = raw.strip()
+    try:
+        if m := _ISO_DATE.match(raw):
+            return dt.date(*map(int, m.groups()))
+        return date_parser.parse(raw, default=dt.datetime(2000, 1, 1)).date()
+    except (ValueError, OverflowError):
+        return None
+
+
+def _parse_text(text: str, path: str) -> Iterator[_Record]:
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None:
+        yield LoadIssue(path, "no article text")
+        return
+    title = lines[start].strip().lstrip("#").strip()
+    body = lines[start + 1 :]
+    meta: dict[str, str] = {}
+    for edge in (0, -1):
+        while body and (not body[edge].strip() or _take_meta(body[edge].strip(), meta)):
+            body.pop(edge)
+    if not body:
+        yield LoadIssue(path, "no article text")
+        return
+    published = _parse_date(meta["date"]) if "date" in meta else None
+    if "date" in meta and published is None:
+        yield LoadIssue(path, f"unparseable date {meta['date']!r}", fatal=False)
+    authors = _split_authors(meta.get("authors", ""))
+    yield _article(title, "\n".join(body), meta.get("url", ""), authors, published, path)
+
+
+def _take_meta(line: str, meta: dict[str, str]) -> bool:
+    line = line.strip("*_ ")  # Markdown emphasis around a byline
+    for key, pattern in _META:
+        if key not in meta and (m := pattern.fullmatch(line)):
+            meta[key] = m.group(1).strip()
+            return True
+    return False
+
+
+def _parse_html(html: str, path: str) -> Iterator[_Record]:
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    if doc is None or not (doc.text or "").strip():
+        yield LoadIssue(path, "no article text found in HTML")
+        return
+    title = doc.title or ""
+    paragraphs = doc.text.splitlines()
+    # trafilatura repeats the <h1> headline as the first line of the text.
+    if paragraphs and _normalise(paragraphs[0]) == _normalise(title):
+        paragraphs = paragraphs[1:]
+    text = "\n\n".join(paragraphs)
+    yield _article(title, text, doc.url or "", _split_authors(doc.author or ""), _parse_date(doc.date), path)
+
+
+def _load_jsonl(path: str) -> Iterator[_Record]:
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+            if not head:
+                yield LoadIssue(path, "empty file")
+                return
+            if _is_binary(head):
+                yield LoadIssue(path, "binary file, not text")
+                return
+            fh.seek(0)
+            for number, raw in enumerate(fh, 1):
+                line = _decode(raw).strip()
+                if line:
+                    yield from _parse_jsonl_line(line, path, number)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        yield LoadIssue(path, f"corrupt gzip file: {exc}")
+
+
+def _parse_jsonl_line(line: str, path: str, number: int) -> Iterator[_Record]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        yield LoadIssue(path, f"malformed JSON: {exc.msg}", line=number)
+        return
+    if not isinstance(obj, dict):
+        yield LoadIssue(path, "not a JSON object", line=number)
+        return
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        yield LoadIssue(path, "missing article text", line=number)
+        return
+    raw_date = _first(obj, "published", "date")
+    published = _parse_date(raw_date)
+    if raw_date is not None and published is None:
+        yield LoadIssue(path, f"unparseable date {raw_date!r}", line=number, fatal=False)
+    raw_authors = _first(obj, "authors", "author")
+    authors = [str(a) for a in raw_authors] if isinstance(raw_authors, list) else _split_authors(raw_authors)
+    title, url = (v if isinstance(v, str) else "" for v in (obj.get("title"), obj.get("url")))
+    yield _article(title, text, url, authors, published, path, number)
+
+
+def _first(obj: dict, *keys: str) -> object:
+    return next((obj[k] for k in keys if obj.get(k) not in (None, "")), None)
+
+
+def _split_authors(raw: object) -> list[str]:
+    return re.split(r"\s*(?:[;,&]|\band\b)\s*", raw) if isinstance(raw, str) else []
+
+
+def _normalise(s: str) -> str:
+    return _SPACES.sub(" ", s).strip().lower()
+
+
+def _article(
+    title: str,
+    text: str,
+    url: str,
+    authors: Iterable[str],
+    published: dt.date | None,
+    path: str,
+    line: int | None = None,
+) -> _Record:
+    text = clean_text(text)
+    if not text:
+        return LoadIssue(path, "no article text after cleaning", line=line)
+    title = _SPACES.sub(" ", title).strip()
+    url = url.strip()
+    digest = hashlib.sha256(f"{_normalise(title)}\n{_normalise(text)}".encode()).hexdigest()[:16]
+    names = tuple(dict.fromkeys(n for n in (_SPACES.sub(" ", a).strip() for a in authors) if n))
+    return Article(
+        id=url or f"sha:{digest}",
+        title=title,
+        text=text,
+        url=url,
+        authors=names,
+        published=published,
+        source=f"{path}:{line}" if line else path,
+    )

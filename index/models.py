@@ -1,0 +1,87 @@
+"""Typed records that cross module boundaries in the ingest pipeline."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned news article, ready to be chunked.
+
+    ``id`` is the URL when there is one, else a hash of the normalised title and text,
+    so that articles sharing a boilerplate body under different URLs stay separate.
+    """
+
+    id: str
+    title: str
+    text: str
+    url: str = ""
+    authors: tuple[str, ...] = ()
+    published: dt.date | None = None
+    source: str = ""
+
+    @property
+    def text_hash(self) -> str:
+        """Fingerprint of what gets indexed: a change means the stored copy is stale."""
+        return hashlib.sha256(f"{self.title}\n{self.text}".encode()).hexdigest()[:16]
+
+    @property
+    def full_text(self) -> str:
+        """What is chunked and what citation offsets index: the headline, a blank line, the body.
+
+        Some answers appear only in a headline, so the headline is quotable like any sentence.
+        """
+        return f"{self.title}\n\n{self.text}" if self.title else self.text
+
+    @property
+    def date_label(self) -> str:
+        return self.published.isoformat() if self.published else "date unknown"
+
+
+@dataclass(frozen=True)
+class LoadIssue:
+    """A file or line that could not be turned into an article (or a warning about one)."""
+
+    source: str
+    message: str
+    line: int | None = None
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        kind = "error" if self.fatal else "warning"
+        return f"{kind}: {where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article; ``text == article.full_text[start:end]``."""
+
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, for the summary line and the API."""
+
+    articles: int = 0
+    chunks: int = 0
+    skipped: int = 0
+    replaced: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    issues: list[LoadIssue] = field(default_factory=list)
+
+    def summary(self) -> str:
+        rate = self.chunks / self.seconds if self.seconds else 0.0
+        return (
+            f"ingested {self.articles} articles ({self.chunks} chunks, {rate:.1f} chunks/s), "
+            f"skipped {self.skipped} unchanged, replaced {self.replaced}, "
+            f"rejected {self.rejected}, in {self.seconds:.1f}s"
+        )

@@ -1,0 +1,157 @@
+"""The persistent Chroma collection of chunks: the single source of truth of a store.
+
+Article-level facts (title, url, dates, text hash) ride on every chunk's metadata, so
+there is no second table that could drift from the vectors.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .models import Article, Chunk
+
+COLLECTION = "newsqa_chunks"
+
+
+class StoreMismatch(RuntimeError):
+    """The store was built with another embedding model or chunker."""
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: str
+    title: str
+    url: str
+    published: dt.date | None
+    chunks: int
+    text_hash: str
+    source: str
+
+
+def day_number(d: dt.date | None) -> int:
+    """Dates as YYYYMMDD integers so Chroma can range-filter them; 0 means unknown."""
+    return d.year * 10000 + d.month * 100 + d.day if d else 0
+
+
+def day_from_number(n: int) -> dt.date | None:
+    return dt.date(n // 10000, n // 100 % 100, n % 100) if n else None
+
+
+def chunk_id(article: Article, chunk: Chunk) -> str:
+    # The text hash in the id lets a changed article's new chunks coexist with the old ones
+    # until the old ones are deleted, so a crash never leaves the article missing.
+    return f"{article.id}@{article.text_hash}#{chunk.index}"
+
+
+def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int) -> dict:
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "site": urlparse(article.url).netloc.lower().removeprefix("www.") if article.url else "",
+        "authors": "; ".join(article.authors),
+        "published_day": day_number(article.published),
+        "source": article.source,
+        "text_hash": article.text_hash,
+        "chunk_index": chunk.index,
+        "n_chunks": n_chunks,
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+
+
+def embedding_input(title: str, text: str) -> str:
+    """What gets embedded and BM25-indexed: the headline travels with every chunk."""
+    return f"{title}\n{text}" if title else text
+
+
+class Store:
+    """A Chroma collection on disk (or on a Chroma server when ``chroma_url`` is set)."""
+
+    def __init__(self, path: Path | str, chroma_url: str = "") -> None:
+        import chromadb
+        from chromadb.config import Settings
+
+        self.path = Path(path)
+        settings = Settings(anonymized_telemetry=False)
+        if chroma_url:
+            u = urlparse(chroma_url)
+            self.client = chromadb.HttpClient(host=u.hostname, port=u.port or 8000, ssl=u.scheme == "https", settings=settings)
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(self.path / "chroma"), settings=settings)
+        self.collection = self.client.get_or_create_collection(COLLECTION, metadata={"hnsw:space": "cosine"})
+
+    def ensure_compatible(self, settings: dict[str, str | int]) -> None:
+        """Record the embedder/chunker settings on first use; refuse to mix in other ones later."""
+        meta = dict(self.collection.metadata or {})
+        recorded = json.loads(meta["newsqa_settings"]) if "newsqa_settings" in meta else None
+        if recorded is None:
+            if self.collection.count():
+                raise StoreMismatch(f"store {self.path} holds chunks from an unknown embedder; ingest into a new store")
+            meta.pop("hnsw:space", None)  # immutable once set; Chroma refuses to "modify" it
+            self.collection.modify(metadata={**meta, "newsqa_settings": json.dumps(settings, sort_keys=True)})
+        elif recorded != settings:
+            raise StoreMismatch(
+                f"store {self.path} was built with {recorded}, not {settings}: "
+                "use another --store, or remove this one and ingest again"
+            )
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def add(self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
+        """Add chunks in one call: Chroma applies a call as a unit, so articles are never half-stored."""
+        if ids:
+            self.collection.add(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
+
+    def delete(self, ids: list[str]) -> None:
+        if ids:
+            self.collection.delete(ids=ids)
+
+    def max_batch(self) -> int:
+        return self.client.get_max_batch_size()
+
+    def iter_chunks(self, include: list[str], where: dict | None = None, page: int = 5000) -> Iterator[tuple[str, str | None, dict]]:
+        """Every matching chunk as ``(id, document, metadata)``, paged."""
+        offset = 0
+        while True:
+            got = self.collection.get(where=where, include=include, limit=page, offset=offset)
+            docs = got.get("documents") or [None] * len(got["ids"])
+            metas = got.get("metadatas") or [{}] * len(got["ids"])
+            yield from zip(got["ids"], docs, metas)
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    def chunk_ids(self, article_id: str) -> list[str]:
+        return [cid for cid, _, _ in self.iter_chunks([], where={"article_id": article_id})]
+
+    def get(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
+        """Documents and metadata of the given chunk ids (missing ids are absent)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def articles(self) -> list[StoredArticle]:
+        """One entry per stored article, from its first chunk's metadata."""
+        found = {}
+        for _, _, m in self.iter_chunks(["metadatas"], where={"chunk_index": 0}):
+            found[m["article_id"]] = StoredArticle(
+                m["article_id"], m["title"], m["url"], day_from_number(m["published_day"]),
+                m["n_chunks"], m["text_hash"], m["source"],
+            )
+        return sorted(found.values(), key=lambda a: (a.published or dt.date.min, a.title), reverse=True)
+
+    def remove(self, key: str) -> int:
+        """Delete the article whose id or URL is ``key``; returns the number of chunks removed."""
+        ids = self.chunk_ids(key) or [cid for cid, _, _ in self.iter_chunks([], where={"url": key})]
+        self.delete(ids)
+        return len(ids)

@@ -1,0 +1,165 @@
+"""The public entry point: ingest articles, ask questions, get verified, cited answers."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Iterable
+
+from index.embedding import Embedder, Tokenizer
+from index.ingest import ingest
+from index.lexical import LexicalIndex, load_lexical
+from index.models import IngestReport, LoadIssue
+from index.store import Store, StoredArticle
+
+from .citations import CitationBuilder, verify
+from .config import Config
+from .evidence import Sentence, passage_sentences, rank_sentences
+from .prompting import build_messages, is_abstention
+from .retrieval import Filters, HybridRetriever, to_passage
+from .types import Answer, Passage
+
+ABSTENTION = "The sources don't say."
+MODES = ("default", "generate", "extract")
+# Minimum question-sentence score (cosine + 0.3 x term overlap) for any answer at all.
+RELEVANCE_GATE = 0.3
+# Evidence windows given to the LLM: prompt length is latency (~50-100 prompt tokens/s here).
+MAX_WINDOWS = 3
+
+
+class Assistant:
+    """Question answering over one store of news articles.
+
+    >>> a = Assistant("newsqa-store")
+    >>> a.ingest(["seeds/"])
+    >>> a.ask("What proof was offered for the attribution?").text
+    """
+
+    def __init__(self, store: str | Path | None = None, config: Config | None = None, **overrides: object) -> None:
+        self.config = config or Config.from_env(**overrides)
+        if store is not None:
+            self.config.store = Path(store)
+        self.store = Store(self.config.store, self.config.chroma_url)
+        self.embedder = Embedder(self.config.embed_batch_size, self.config.embed_bf16)
+        self._lexical: LexicalIndex | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.config.store / "bm25"
+
+    @cached_property
+    def llm(self):
+        """The configured LLM, loaded on first use (None when ``model`` is "none")."""
+        from .llm import load_llm
+
+        return load_llm(self.config)
+
+    def ingest(self, paths: Iterable[str | Path], limit: int | None = None, progress: bool = False,
+               on_issue: Callable[[LoadIssue], None] | None = None) -> IngestReport:
+        """Load, clean, chunk, embed and store articles from files or folders; unchanged ones are skipped."""
+        with self._lock:
+            report = ingest(paths, self.store, self.embedder, Tokenizer(), self.lexical_dir,
+                            chunk_tokens=self.config.chunk_tokens, overlap=self.config.chunk_overlap_sentences,
+                            limit=limit, max_file_bytes=self.config.max_file_bytes, progress=progress,
+                            on_issue=on_issue)
+            self._lexical = None
+            return report
+
+    def articles(self) -> list[StoredArticle]:
+        return self.store.articles()
+
+    def remove(self, key: str) -> int:
+        """Remove an article by id or URL; returns the number of chunks removed."""
+        with self._lock:
+            removed = self.store.remove(key)
+            self._lexical = None
+            return removed
+
+    def stats(self) -> dict[str, object]:
+        return {"store": str(self.config.store), "articles": len(self.articles()), "chunks": self.store.count(),
+                "embedding_model": self.embedder.name}
+
+    def retrieve(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = ()) -> list[Passage]:
+        """The top passages for a question: hybrid, filtered by date and site, diverse across articles."""
+        c = self.config
+        retriever = HybridRetriever(self.store, self._current_lexical(), self.embedder,
+                                    filters=Filters(_as_date(as_of), tuple(sites)), top_k=c.top_k,
+                                    candidates=c.candidates, max_per_article=c.max_per_article,
+                                    bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k)
+        return [to_passage(n) for n in retriever.retrieve(question)]
+
+    def ask(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
+            mode: str | None = None) -> Answer:
+        """Answer briefly with verified ``[n]`` citations, or abstain when the sources don't say."""
+        started = time.perf_counter()
+        mode = mode or self.config.mode
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        question = " ".join(question.split())
+        if not question:
+            raise ValueError("empty question")
+        passages = self.retrieve(question, as_of, sites)
+        ranked = rank_sentences(question, passages, self.embedder)
+        answer = self._answer(question, passages, ranked, mode)
+        answer.seconds = time.perf_counter() - started
+        return answer
+
+    def _answer(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str) -> Answer:
+        if not ranked or ranked[0].score < RELEVANCE_GATE:
+            return Answer(question, ABSTENTION, True, passages=passages, mode=mode)
+        llm = self.llm if mode != "extract" else None
+        if llm is not None:
+            windows = focus_windows(passages, ranked)
+            draft = llm.complete(build_messages(question, windows), self.config.max_answer_tokens)
+            text, citations = verify(draft, windows)
+            if text:
+                return Answer(question, text, False, citations, passages, "generate", llm.name)
+            if mode == "generate" or is_abstention(draft):
+                return Answer(question, ABSTENTION, True, passages=passages, mode="generate", model=llm.name)
+        return extract_answer(question, passages, ranked)
+
+    def _current_lexical(self) -> LexicalIndex:
+        with self._lock:
+            if self._lexical is None or len(self._lexical.ids) != self.store.count():
+                self._lexical = load_lexical(self.store, self.lexical_dir)
+            return self._lexical
+
+
+def focus_windows(passages: list[Passage], ranked: list[Sentence], limit: int = MAX_WINDOWS) -> list[Passage]:
+    """For the best passages, the best sentence with its neighbours: short, question-focused evidence."""
+    windows: list[Passage] = []
+    used: set[int] = set()
+    for s in ranked:
+        if s.passage in used or s.score < RELEVANCE_GATE:
+            continue
+        used.add(s.passage)
+        p = passages[s.passage]
+        windows.append(_window(p, s))
+        if len(windows) == limit:
+            break
+    return windows
+
+
+def _window(p: Passage, best: Sentence) -> Passage:
+    sents = passage_sentences(p, 0)
+    i = next(k for k, s in enumerate(sents) if s.start == best.start)
+    lo, hi = max(0, i - 1), min(len(sents), i + 2)
+    a, b = sents[lo].start, sents[hi - 1].end
+    return Passage(p.chunk_id, p.article_id, p.title, p.url, p.published,
+                   p.text[a - p.start:b - p.start], a, b, best.score)
+
+
+def extract_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer:
+    """No LLM: the best-matching sentence quoted verbatim, with its citation."""
+    builder = CitationBuilder(passages)
+    best = ranked[0]
+    return Answer(question, f"{best.text} [{builder.cite(best)}]", False, builder.citations, passages, "extract")
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value.replace("/", "-"))

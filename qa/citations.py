@@ -1,0 +1,77 @@
+"""Turn an LLM's ``[n]``-marked draft into verified sentences and :class:`Citation` records."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.chunking import split_sentences
+
+from .evidence import Sentence, best_match, passage_sentences, supports
+from .types import Citation, Passage
+
+_MARKS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One answer sentence with the passage numbers (1-based) it cites."""
+
+    text: str
+    cited: tuple[int, ...]
+
+
+def parse_claims(draft: str) -> list[Claim]:
+    """Split a draft into sentences and their ``[n]`` markers; a lone marker joins the sentence before."""
+    claims: list[Claim] = []
+    for a, b in split_sentences(draft):
+        piece = draft[a:b]
+        cited = tuple(int(n) for group in _MARKS.findall(piece) for n in re.split(r"\s*,\s*", group))
+        text = _MARKS.sub("", piece).strip()
+        if not re.search(r"\w", text) and claims:
+            claims[-1] = Claim(claims[-1].text, claims[-1].cited + cited)
+        elif re.search(r"\w", text):
+            claims.append(Claim(text, cited))
+    return claims
+
+
+class CitationBuilder:
+    """Numbers quoted sentences in order of first use and renders ``text [n]`` answers."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        self.citations: list[Citation] = []
+
+    def cite(self, sentence: Sentence) -> int:
+        for c in self.citations:
+            if c.start == sentence.start and c.article_id == self.passages[sentence.passage].article_id:
+                return c.n
+        p = self.passages[sentence.passage]
+        self.citations.append(Citation(len(self.citations) + 1, p.article_id, p.title, p.url, p.published,
+                                       p.text, sentence.start, sentence.end, sentence.text))
+        return len(self.citations)
+
+
+def verify(draft: str, passages: list[Passage]) -> tuple[str, list[Citation]]:
+    """Keep the draft's sentences whose cited passage states them; re-cite or drop the rest.
+
+    Returns the verified answer text (markers renumbered to the citations) and its citations.
+    """
+    sentences = [passage_sentences(p, i) for i, p in enumerate(passages)]
+    builder = CitationBuilder(passages)
+    kept = []
+    for claim in parse_claims(draft):
+        cited = [n - 1 for n in claim.cited if 1 <= n <= len(passages)]
+        # Cited passages first; a claim cited to the wrong passage may still be true in another.
+        order = cited + [i for i in range(len(passages)) if i not in cited]
+        evidence = _first_support(claim.text, [sentences[i] for i in order])
+        if evidence:
+            kept.append(f"{claim.text.rstrip()} [{builder.cite(evidence)}]")
+    return " ".join(kept), builder.citations
+
+
+def _first_support(claim: str, candidates: list[list[Sentence]]) -> Sentence | None:
+    for group in candidates:
+        match = best_match(claim, group)
+        if match and supports(claim, match.text):
+            return match
+    return None

@@ -1,0 +1,71 @@
+"""One configuration dataclass: defaults, overridden by ``NEWSQA_*`` env vars, then CLI flags."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass
+class Config:
+    """Every tunable of newsqa. Env var for field ``x`` is ``NEWSQA_X``."""
+
+    store: Path = Path("newsqa-store")
+    # LLM: a packaged model name ("qwen2.5-1.5b", "smollm2-135m"), a .gguf path, or "none".
+    model: str = "qwen2.5-1.5b"
+    # OpenAI-compatible endpoint (llama.cpp server, Ollama, vLLM); overrides `model` when set.
+    llm_url: str = ""
+    llm_api_model: str = "default"
+    # llama.cpp defaults to all cores, and generation collapses when the other core is busy.
+    n_threads: int = 1
+    n_threads_batch: int = 1
+    n_ctx: int = 2048
+    max_answer_tokens: int = 160
+    # Answer: "default" (LLM, verified, extractive fallback), "generate" or "extract".
+    mode: str = "default"
+    # Retrieval.
+    top_k: int = 4
+    candidates: int = 30
+    max_per_article: int = 2
+    bm25_weight: float = 1.0
+    dense_weight: float = 0.7
+    rrf_k: int = 60
+    # Chunking (word-pieces of the embedding model; MiniLM truncates at 256 with specials).
+    chunk_tokens: int = 200
+    chunk_overlap_sentences: int = 1
+    # Embedding.
+    embed_batch_size: int = 32
+    embed_bf16: bool = True
+    # Ingest limits.
+    max_file_bytes: int = 64 * 1024 * 1024
+    chroma_url: str = ""
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Config":
+        """Defaults, then ``NEWSQA_*`` env vars, then non-None ``overrides`` (CLI flags)."""
+        cfg = cls()
+        for f in fields(cls):
+            raw = os.environ.get(f"NEWSQA_{f.name.upper()}")
+            if raw is not None:
+                setattr(cfg, f.name, _parse(f, raw))
+        for name, value in overrides.items():
+            if value is not None:
+                setattr(cfg, name, _parse(_field(name), value) if isinstance(value, str) else value)
+        return cfg
+
+
+def _field(name: str) -> dataclasses.Field:
+    for f in fields(Config):
+        if f.name == name:
+            return f
+    raise AttributeError(f"unknown setting {name!r}")
+
+
+def _parse(f: dataclasses.Field, raw: str) -> object:
+    kind = type(f.default)
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is Path:
+        return Path(raw)
+    return kind(raw)

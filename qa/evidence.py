@@ -1,0 +1,98 @@
+"""Question-focused evidence: which sentences of the retrieved passages bear on the question."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+from index.chunking import split_sentences
+from index.embedding import Embedder
+
+from .types import Passage
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
+_STOP = frozenset(
+    "a an the and or but if of to in on at by for with from as is are was were be been being has have had do does did "
+    "this that these those it its it's their they them he she his her him we our you your i me my what which who whom "
+    "whose when where why how than then there here so such into over about after before also any all some can could "
+    "would should will may might must not no nor according said say says".split()
+)
+# "no proof was offered" must not support "proof was offered".
+NEGATIONS = frozenset("no not never none neither nor without n't cannot denied deny denies refused".split())
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words and numbers: what a claim must share with its evidence."""
+    return set(_stemmer().stemWords([w for w in words(text) if w not in _STOP and w not in NEGATIONS]))
+
+
+def negated(text: str) -> bool:
+    ws = words(text)
+    return any(w in NEGATIONS or w.endswith("n't") for w in ws)
+
+
+def numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:[.,]\d+)*", text))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of passage ``passage`` (index into the passage list), with article offsets."""
+
+    passage: int
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+def passage_sentences(passage: Passage, index: int) -> list[Sentence]:
+    return [Sentence(index, passage.text[a:b], passage.start + a, passage.start + b, 0.0)
+            for a, b in split_sentences(passage.text)]
+
+
+def rank_sentences(question: str, passages: list[Passage], embedder: Embedder) -> list[Sentence]:
+    """All sentences of ``passages`` scored against the question, best first.
+
+    Score = cosine similarity (MiniLM) + 0.3 x share of the question's content terms present.
+    """
+    sentences = [s for i, p in enumerate(passages) for s in passage_sentences(p, i)]
+    if not sentences:
+        return []
+    vecs = embedder.embed([question] + [s.text for s in sentences])
+    cos = vecs[1:] @ vecs[0]
+    q_terms = content_terms(question)
+    scored = []
+    for s, c in zip(sentences, cos):
+        overlap = len(q_terms & content_terms(s.text)) / len(q_terms) if q_terms else 0.0
+        scored.append(Sentence(s.passage, s.text, s.start, s.end, float(c) + 0.3 * overlap))
+    return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+def supports(claim: str, evidence: str) -> bool:
+    """Whether ``evidence`` states ``claim``: shared content terms, same numbers, same polarity."""
+    claim_terms = content_terms(claim)
+    if not claim_terms:
+        return False
+    recall = len(claim_terms & content_terms(evidence)) / len(claim_terms)
+    return recall >= 0.6 and numbers(claim) <= numbers(evidence) and negated(claim) == negated(evidence)
+
+
+def best_match(claim: str, sentences: list[Sentence]) -> Sentence | None:
+    """The sentence sharing most content terms with ``claim`` (ties: higher question score)."""
+    terms = content_terms(claim)
+    return max(sentences, key=lambda s: (len(terms & content_terms(s.text)), s.score), default=None)
+
+

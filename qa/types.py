@@ -1,0 +1,64 @@
+"""Typed results of the public API."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk; ``text`` is the article's stored text ``[start:end]``."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    url: str
+    published: dt.date | None
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+
+    @property
+    def date_label(self) -> str:
+        return self.published.isoformat() if self.published else "date unknown"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """``[n]`` in an answer: the quoted sentence and its offsets in the article's stored text."""
+
+    n: int
+    article_id: str
+    title: str
+    url: str
+    published: dt.date | None
+    passage: str
+    start: int
+    end: int
+    quote: str
+
+    @property
+    def date_label(self) -> str:
+        return self.published.isoformat() if self.published else "date unknown"
+
+
+@dataclass
+class Answer:
+    """A brief answer whose every sentence carries ``[n]`` markers into ``citations``."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    mode: str = "extract"
+    model: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (dates as ISO strings or null)."""
+        d = asdict(self)
+        for item in d["citations"] + d["passages"]:
+            item["published"] = item["published"].isoformat() if item["published"] else None
+        return d

@@ -1,0 +1,45 @@
+"""Shared fixtures: real Chroma stores on temp dirs, the real packaged models, loaded once."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds" / "articles"
+RTQA = REPO.parent / "shared" / "data" / "realtimeqa-2022"
+ATTRIBUTION_Q = "What proof was offered for the attribution?"
+
+
+def write_jsonl(path: Path, rows: list[dict | str]) -> Path:
+    """Write rows (dicts as JSON, strings verbatim) one per line."""
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded_store(tmp_path_factory) -> Path:
+    """A store holding the seed article, built once per test session."""
+    from qa import Assistant
+
+    path = tmp_path_factory.mktemp("seeded") / "store"
+    report = Assistant(path, model="none").ingest([SEEDS])
+    assert report.articles == 1 and report.chunks > 1
+    return path
+
+
+@pytest.fixture(scope="session")
+def smol(seeded_store):
+    """Assistant over the seed store with the fast SmolLM2-135M model."""
+    from qa import Assistant
+
+    return Assistant(seeded_store, model="smollm2-135m")
+
+
+@pytest.fixture(scope="session")
+def qwen(seeded_store):
+    """Assistant over the seed store with the default packaged Qwen2.5-1.5B model."""
+    from qa import Assistant
+
+    return Assistant(seeded_store, model="qwen2.5-1.5b")

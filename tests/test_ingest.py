@@ -1,0 +1,68 @@
+"""Ingest into a real Chroma store with the real MiniLM: incremental, replacing, atomic per article."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import SEEDS, write_jsonl
+from index.store import StoreMismatch
+from qa import Assistant
+
+
+def _article(n: int, text: str | None = None, **extra) -> dict:
+    body = text or f"Article number {n} reports that the council approved budget item {n} on Tuesday. Officials said more votes follow."
+    return {"url": f"https://example.com/news/{n}", "title": f"Council story {n}", "text": body,
+            "authors": ["A. Writer"], "published": "2022/05/0" + str(n % 9 + 1), **extra}
+
+
+def _chunk_hashes(a: Assistant, article_id: str) -> set[str]:
+    return {m["text_hash"] for _, _, m in a.store.iter_chunks(["metadatas"], where={"article_id": article_id})}
+
+
+def test_reingest_is_incremental_and_changed_articles_replace(tmp_path):
+    a = Assistant(tmp_path / "store", model="none")
+    docs = write_jsonl(tmp_path / "a.jsonl", [_article(1), _article(2)])
+    first = a.ingest([docs])
+    assert (first.articles, first.skipped, first.replaced) == (2, 0, 0)
+    count = a.store.count()
+
+    again = a.ingest([docs])
+    assert (again.articles, again.chunks, again.skipped) == (0, 0, 2)
+    assert a.store.count() == count
+
+    write_jsonl(docs, [_article(1), _article(2, "The council rejected budget item 2 after a long debate. The mayor was absent.")])
+    changed = a.ingest([docs])
+    assert (changed.articles, changed.replaced, changed.skipped) == (1, 1, 1)
+    assert len(_chunk_hashes(a, "https://example.com/news/2")) == 1  # no stale chunks of the old text
+    assert "rejected" in a.ask("What did the council do with budget item 2?", mode="extract").text
+
+
+def test_malformed_jsonl_line_is_reported_and_the_rest_ingested(tmp_path):
+    a = Assistant(tmp_path / "store", model="none")
+    docs = write_jsonl(tmp_path / "mixed.jsonl", [_article(1), '{"url": "https://example.com/broken", "title": ', _article(3)])
+    seen = []
+    report = a.ingest([docs], on_issue=seen.append)
+    assert report.articles == 2 and report.rejected == 1
+    assert [(str(i.source).endswith("mixed.jsonl"), i.line) for i in seen] == [(True, 2)]
+    assert f"mixed.jsonl:2" in str(seen[0])
+    stored = {art.id: art for art in a.articles()}
+    assert set(stored) == {"https://example.com/news/1", "https://example.com/news/3"}
+    # Every stored article has all of its chunks.
+    for art in stored.values():
+        assert len(a.store.chunk_ids(art.id)) == art.chunks
+
+
+def test_remove_and_list(tmp_path):
+    a = Assistant(tmp_path / "store", model="none")
+    a.ingest([SEEDS, write_jsonl(tmp_path / "b.jsonl", [_article(4)])])
+    assert len(a.articles()) == 2
+    assert a.remove("https://example.com/news/4") > 0
+    assert [art.title for art in a.articles()] == ["US Conducts Airstrikes on Shi’ite Militias in Iraq and Syria"]
+    assert a.stats()["chunks"] == a.store.count()
+
+
+def test_store_refuses_another_embedder_or_chunker(tmp_path):
+    a = Assistant(tmp_path / "store", model="none")
+    a.ingest([SEEDS])
+    other = Assistant(tmp_path / "store", model="none", chunk_tokens=120)
+    with pytest.raises(StoreMismatch, match="was built with"):
+        other.ingest([SEEDS])
