@@ -108,18 +108,23 @@ class Assistant:
         return answer
 
     def _answer(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str) -> Answer:
+        abstain = Answer(question, ABSTENTION, True, passages=passages, mode=mode)
         if not ranked or ranked[0].score < RELEVANCE_GATE:
-            return Answer(question, ABSTENTION, True, passages=passages, mode=mode)
+            return abstain
         llm = self.llm if mode != "extract" else None
-        if llm is not None:
-            windows = focus_windows(passages, ranked)
-            draft = llm.complete(build_messages(question, windows), self.config.max_answer_tokens)
-            text, citations = verify(draft, windows)
-            if text:
-                return Answer(question, text, False, citations, passages, "generate", llm.name)
-            if mode == "generate" or is_abstention(draft):
-                return Answer(question, ABSTENTION, True, passages=passages, mode="generate", model=llm.name)
-        return extract_answer(question, passages, ranked)
+        if llm is None:
+            return extract_answer(question, passages, ranked)
+        abstain.model = llm.name
+        windows = focus_windows(passages, ranked)
+        draft = llm.complete(build_messages(question, windows), self.config.max_answer_tokens)
+        text, citations = verify(draft, windows, question)
+        if text:
+            return Answer(question, text, False, citations, passages, "generate", llm.name)
+        if mode == "generate" or is_abstention(draft):
+            return abstain
+        answer = extract_answer(question, passages, ranked)
+        answer.model = llm.name
+        return answer
 
     def _current_lexical(self) -> LexicalIndex:
         with self._lock:

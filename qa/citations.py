@@ -51,7 +51,7 @@ class CitationBuilder:
         return len(self.citations)
 
 
-def verify(draft: str, passages: list[Passage]) -> tuple[str, list[Citation]]:
+def verify(draft: str, passages: list[Passage], question: str = "") -> tuple[str, list[Citation]]:
     """Keep the draft's sentences whose cited passage states them; re-cite or drop the rest.
 
     Returns the verified answer text (markers renumbered to the citations) and its citations.
@@ -63,15 +63,15 @@ def verify(draft: str, passages: list[Passage]) -> tuple[str, list[Citation]]:
         cited = [n - 1 for n in claim.cited if 1 <= n <= len(passages)]
         # Cited passages first; a claim cited to the wrong passage may still be true in another.
         order = cited + [i for i in range(len(passages)) if i not in cited]
-        evidence = _first_support(claim.text, [sentences[i] for i in order])
+        evidence = _first_support(claim.text, [sentences[i] for i in order], question)
         if evidence:
             kept.append(f"{claim.text.rstrip()} [{builder.cite(evidence)}]")
     return " ".join(kept), builder.citations
 
 
-def _first_support(claim: str, candidates: list[list[Sentence]]) -> Sentence | None:
+def _first_support(claim: str, candidates: list[list[Sentence]], question: str) -> Sentence | None:
     for group in candidates:
         match = best_match(claim, group)
-        if match and supports(claim, match.text):
+        if match and supports(claim, match.text, question):
             return match
     return None

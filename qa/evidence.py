@@ -81,13 +81,23 @@ def rank_sentences(question: str, passages: list[Passage], embedder: Embedder) -
     return sorted(scored, key=lambda s: s.score, reverse=True)
 
 
-def supports(claim: str, evidence: str) -> bool:
-    """Whether ``evidence`` states ``claim``: shared content terms, same numbers, same polarity."""
+def names(text: str) -> set[str]:
+    """Stemmed capitalised words after a sentence's first word: the names a claim asserts."""
+    found = [w for w in _WORD.findall(text)[1:] if w[0].isupper() and w.lower() not in _STOP]
+    return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
+
+
+def supports(claim: str, evidence: str, question: str = "") -> bool:
+    """Whether ``evidence`` states ``claim``: shared content terms, and no name, number or
+    polarity that the evidence (or the question) does not have. Invented names are how
+    small models fabricate, so a single one fails the claim."""
     claim_terms = content_terms(claim)
     if not claim_terms:
         return False
-    recall = len(claim_terms & content_terms(evidence)) / len(claim_terms)
-    return recall >= 0.6 and numbers(claim) <= numbers(evidence) and negated(claim) == negated(evidence)
+    known = content_terms(evidence)
+    recall = len(claim_terms & known) / len(claim_terms)
+    return (recall >= 0.6 and names(claim) <= known | content_terms(question)
+            and numbers(claim) <= numbers(evidence) and negated(claim) == negated(evidence))
 
 
 def best_match(claim: str, sentences: list[Sentence]) -> Sentence | None:
