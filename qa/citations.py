@@ -70,8 +70,13 @@ def verify(draft: str, passages: list[Passage], question: str = "") -> tuple[str
 
 
 def _first_support(claim: str, candidates: list[list[Sentence]], question: str) -> Sentence | None:
+    """The best-matching sentence of the first passage that states the claim.
+
+    Support is judged against the whole passage, so a claim joining two adjacent sentences
+    holds; the quote is the single sentence that matches it best.
+    """
     for group in candidates:
         match = best_match(claim, group)
-        if match and supports(claim, match.text, question):
+        if match and supports(claim, " ".join(s.text for s in group), question):
             return match
     return None

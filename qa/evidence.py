@@ -39,8 +39,14 @@ def content_terms(text: str) -> set[str]:
 
 
 def negated(text: str) -> bool:
+    return any(w in NEGATIONS or w.endswith("n't") for w in words(text))
+
+
+def negated_terms(text: str, scope: int = 4) -> set[str]:
+    """Stemmed content terms within ``scope`` words after a negation ("offered no *proof*")."""
     ws = words(text)
-    return any(w in NEGATIONS or w.endswith("n't") for w in ws)
+    hits = [w for i, w in enumerate(ws) if any(n in NEGATIONS or n.endswith("n't") for n in ws[max(0, i - scope):i])]
+    return content_terms(" ".join(hits))
 
 
 def numbers(text: str) -> set[str]:
@@ -96,8 +102,11 @@ def supports(claim: str, evidence: str, question: str = "") -> bool:
         return False
     known = content_terms(evidence)
     recall = len(claim_terms & known) / len(claim_terms)
+    # Polarity: a negated claim needs a negation in the evidence, and a positive claim must not
+    # rest on terms the evidence negates ("offered no proof" never verifies "proof was offered").
+    polarity_ok = negated(evidence) if negated(claim) else not (claim_terms & negated_terms(evidence))
     return (recall >= 0.6 and names(claim) <= known | content_terms(question)
-            and numbers(claim) <= numbers(evidence) and negated(claim) == negated(evidence))
+            and numbers(claim) <= numbers(evidence) and polarity_ok)
 
 
 def best_match(claim: str, sentences: list[Sentence]) -> Sentence | None:
