@@ -214,7 +214,6 @@ def test_boilerplate_only_body_is_rejected(tmp_path):
     assert issue.fatal and issue.line == 1 and issue.message == "no article text after cleaning"
 
 
-@pytest.mark.skipif(not BENCHMARK.exists(), reason="benchmark corpus not present")
 def test_benchmark_head_loads():
     articles, issues = load(BENCHMARK, limit=45)
     assert len(articles) == 45 and int(articles[-1].source.rsplit(":", 1)[1]) <= 50
