@@ -51,7 +51,10 @@ def ingest(
         if isinstance(item, LoadIssue):
             report.issues.append(item)
             report.rejected += item.fatal
-            (on_issue or _print_issue)(item)
+            if on_issue:
+                on_issue(item)
+            else:
+                tqdm.write(str(item), file=sys.stderr)  # above the bar, not through it
             continue
         bar.update(1)
         if item.id in seen or known.get(item.id) == item.text_hash:
@@ -94,7 +97,3 @@ def _flush(store: Store, embedder: Embedder, batch: list[tuple[Article, list[Chu
     articles, n = report.articles + len(batch), report.chunks + len(ids)
     batch.clear()
     return articles, n
-
-
-def _print_issue(issue: LoadIssue) -> None:
-    print(issue, file=sys.stderr)
