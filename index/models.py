@@ -6,6 +6,11 @@ import hashlib
 from dataclasses import dataclass, field
 
 
+def date_label(day: dt.date | None) -> str:
+    """How a publication date is shown: ISO, or "date unknown" (missing dates are allowed)."""
+    return day.isoformat() if day else "date unknown"
+
+
 @dataclass(frozen=True)
 class Article:
     """One cleaned news article, ready to be chunked.
@@ -37,7 +42,7 @@ class Article:
 
     @property
     def date_label(self) -> str:
-        return self.published.isoformat() if self.published else "date unknown"
+        return date_label(self.published)
 
 
 @dataclass(frozen=True)

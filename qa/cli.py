@@ -83,8 +83,10 @@ def _ask(a, args) -> int:
 
 
 def _list(a, args) -> int:
+    from index.models import date_label
+
     for art in a.articles():
-        print(f"{art.published.isoformat() if art.published else 'date unknown':>12}  {art.chunks:>3} chunks  {art.title}  [{art.id}]")
+        print(f"{date_label(art.published):>12}  {art.chunks:>3} chunks  {art.title}  [{art.id}]")
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+from index.models import date_label
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -21,7 +23,7 @@ class Passage:
 
     @property
     def date_label(self) -> str:
-        return self.published.isoformat() if self.published else "date unknown"
+        return date_label(self.published)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Citation:
 
     @property
     def date_label(self) -> str:
-        return self.published.isoformat() if self.published else "date unknown"
+        return date_label(self.published)
 
 
 @dataclass
