@@ -47,13 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config.from_env(store=args.store, chroma_url=args.chroma_url, mode=getattr(args, "mode", None),
                           model=getattr(args, "model", None), llm_url=getattr(args, "llm_url", None),
                           n_threads=threads, n_threads_batch=threads)
-    from .assistant import Assistant
     from index.store import StoreMismatch
+
+    from .assistant import Assistant
+    from .llm import ModelError
 
     try:
         assistant = Assistant(config=cfg)
         return COMMANDS[args.command](assistant, args)
-    except (StoreMismatch, ValueError) as exc:
+    except (StoreMismatch, ModelError, ValueError) as exc:
         print(f"newsqa: {exc}", file=sys.stderr)
         return 2
 
@@ -77,7 +79,10 @@ def _ask(a, args) -> int:
             print(f"    “{c.quote}”")
     elif answer.passages:
         print("\nClosest passages:")
-        for p in answer.passages[:3]:
+        closest: dict[str, object] = {}
+        for p in answer.passages:
+            closest.setdefault(p.article_id, p)
+        for p in list(closest.values())[:3]:
             print(f"- {p.title} ({p.date_label}) {p.url}".rstrip())
     return 0
 
