@@ -67,8 +67,8 @@ def ingest(
         report.replaced += item.id in known
         batch.append((item, chunks))
         if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
-            report.articles, report.chunks = _flush(store, embedder, batch, known, report)
-    report.articles, report.chunks = _flush(store, embedder, batch, known, report)
+            _flush(store, embedder, batch, known, report)
+    _flush(store, embedder, batch, known, report)
     bar.close()
     if report.articles or not lexical_dir.exists():
         load_lexical(store, lexical_dir)
@@ -76,10 +76,10 @@ def ingest(
     return report
 
 
-def _flush(store: Store, embedder: Embedder, batch: list[tuple[Article, list[Chunk]]], known: dict[str, str], report: IngestReport) -> tuple[int, int]:
+def _flush(store: Store, embedder: Embedder, batch: list[tuple[Article, list[Chunk]]], known: dict[str, str], report: IngestReport) -> None:
     """Embed and store whole articles, then drop the superseded chunks of replaced ones."""
     if not batch:
-        return report.articles, report.chunks
+        return
     ids, docs, metas, inputs = [], [], [], []
     for article, chunks in batch:
         for c in chunks:
@@ -94,6 +94,6 @@ def _flush(store: Store, embedder: Embedder, batch: list[tuple[Article, list[Chu
         if article.id in known:
             store.delete([cid for cid in store.chunk_ids(article.id) if cid not in fresh])
         known[article.id] = article.text_hash
-    articles, n = report.articles + len(batch), report.chunks + len(ids)
+    report.articles += len(batch)
+    report.chunks += len(ids)
     batch.clear()
-    return articles, n
