@@ -38,14 +38,18 @@ def content_terms(text: str) -> set[str]:
     return set(_stemmer().stemWords([w for w in words(text) if w not in _STOP and w not in NEGATIONS]))
 
 
+def _is_negation(word: str) -> bool:
+    return word in NEGATIONS or word.endswith("n't")
+
+
 def negated(text: str) -> bool:
-    return any(w in NEGATIONS or w.endswith("n't") for w in words(text))
+    return any(_is_negation(w) for w in words(text))
 
 
 def negated_terms(text: str, scope: int = 4) -> set[str]:
     """Stemmed content terms within ``scope`` words after a negation ("offered no *proof*")."""
     ws = words(text)
-    hits = [w for i, w in enumerate(ws) if any(n in NEGATIONS or n.endswith("n't") for n in ws[max(0, i - scope):i])]
+    hits = [w for i, w in enumerate(ws) if any(_is_negation(n) for n in ws[max(0, i - scope):i])]
     return content_terms(" ".join(hits))
 
 
