@@ -6,7 +6,7 @@ import threading
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from index.embedding import Embedder, Tokenizer
 from index.ingest import ingest
@@ -14,7 +14,7 @@ from index.lexical import LexicalIndex, load_lexical
 from index.models import IngestReport, LoadIssue
 from index.store import Store, StoredArticle
 
-from .citations import CitationBuilder, verify
+from .citations import CitationBuilder, Verifier, parse_claims
 from .config import Config
 from .evidence import Sentence, passage_sentences, rank_sentences
 from .prompting import build_messages, is_abstention
@@ -94,6 +94,19 @@ class Assistant:
     def ask(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
             mode: str | None = None) -> Answer:
         """Answer briefly with verified ``[n]`` citations, or abstain when the sources don't say."""
+        answer = None
+        for answer in self.ask_stream(question, as_of, sites, mode):
+            pass
+        return answer
+
+    def ask_stream(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
+                   mode: str | None = None) -> Iterator[Answer]:
+        """Verified answers as they firm up; the last one yielded is the final answer.
+
+        In the default mode the extractive answer comes first (no wait for the model), then the
+        model's answer replaces it sentence by sentence, each sentence shown only once verified.
+        Closing the iterator stops generation.
+        """
         started = time.perf_counter()
         mode = mode or self.config.mode
         if mode not in MODES:
@@ -103,28 +116,41 @@ class Assistant:
             raise ValueError("empty question")
         passages = self.retrieve(question, as_of, sites)
         ranked = rank_sentences(question, passages, self.embedder)
-        answer = self._answer(question, passages, ranked, mode)
-        answer.seconds = time.perf_counter() - started
-        return answer
+        for answer in self._answers(question, passages, ranked, mode):
+            answer.seconds = time.perf_counter() - started
+            yield answer
 
-    def _answer(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str) -> Answer:
+    def _answers(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str) -> Iterator[Answer]:
         abstain = Answer(question, ABSTENTION, True, passages=passages, mode=mode)
         if not ranked or ranked[0].score < RELEVANCE_GATE:
-            return abstain
+            yield abstain
+            return
         llm = self.llm if mode != "extract" else None
+        extracted = extract_answer(question, passages, ranked)
         if llm is None:
-            return extract_answer(question, passages, ranked)
-        abstain.model = llm.name
+            yield extracted
+            return
+        extracted.model = abstain.model = llm.name
+        if mode == "default":
+            yield extracted
         windows = focus_windows(passages, ranked)
-        draft = llm.complete(build_messages(question, windows), self.config.max_answer_tokens)
-        text, citations = verify(draft, windows, question)
-        if text:
-            return Answer(question, text, False, citations, passages, "generate", llm.name)
-        if mode == "generate" or is_abstention(draft):
-            return abstain
-        answer = extract_answer(question, passages, ranked)
-        answer.model = llm.name
-        return answer
+        verifier = Verifier(windows, question)
+        draft, kept, done = "", [], 0
+        for piece in llm.stream(build_messages(question, windows), self.config.max_answer_tokens):
+            draft += piece
+            claims = parse_claims(draft)[:-1]  # the last sentence may still be growing
+            if len(claims) > done:
+                kept += [s for s in map(verifier.check, claims[done:]) if s]
+                done = len(claims)
+                if kept:
+                    yield Answer(question, " ".join(kept), False, list(verifier.citations), passages, "generate", llm.name)
+        kept += [s for s in map(verifier.check, parse_claims(draft)[done:]) if s]
+        if kept:
+            yield Answer(question, " ".join(kept), False, list(verifier.citations), passages, "generate", llm.name)
+        elif mode == "generate" or is_abstention(draft):
+            yield abstain
+        else:
+            yield extracted
 
     def _current_lexical(self) -> LexicalIndex:
         with self._lock:

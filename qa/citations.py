@@ -47,8 +47,29 @@ class CitationBuilder:
                 return c.n
         p = self.passages[sentence.passage]
         self.citations.append(Citation(len(self.citations) + 1, p.article_id, p.title, p.url, p.published,
-                                       p.text, sentence.start, sentence.end, sentence.text))
+                                       p.text, p.start, sentence.start, sentence.end, sentence.text))
         return len(self.citations)
+
+
+class Verifier:
+    """Checks claims one at a time against the passages, numbering citations as they are kept."""
+
+    def __init__(self, passages: list[Passage], question: str = "") -> None:
+        self.question = question
+        self.sentences = [passage_sentences(p, i) for i, p in enumerate(passages)]
+        self.builder = CitationBuilder(passages)
+
+    @property
+    def citations(self) -> list[Citation]:
+        return self.builder.citations
+
+    def check(self, claim: Claim) -> str | None:
+        """The claim rendered as ``text [n]`` if some passage states it (cited ones first), else None."""
+        cited = [n - 1 for n in claim.cited if 1 <= n <= len(self.sentences)]
+        # A claim cited to the wrong passage may still be true in another.
+        order = cited + [i for i in range(len(self.sentences)) if i not in cited]
+        evidence = _first_support(claim.text, [self.sentences[i] for i in order], self.question)
+        return f"{claim.text.rstrip()} [{self.builder.cite(evidence)}]" if evidence else None
 
 
 def verify(draft: str, passages: list[Passage], question: str = "") -> tuple[str, list[Citation]]:
@@ -56,17 +77,9 @@ def verify(draft: str, passages: list[Passage], question: str = "") -> tuple[str
 
     Returns the verified answer text (markers renumbered to the citations) and its citations.
     """
-    sentences = [passage_sentences(p, i) for i, p in enumerate(passages)]
-    builder = CitationBuilder(passages)
-    kept = []
-    for claim in parse_claims(draft):
-        cited = [n - 1 for n in claim.cited if 1 <= n <= len(passages)]
-        # Cited passages first; a claim cited to the wrong passage may still be true in another.
-        order = cited + [i for i in range(len(passages)) if i not in cited]
-        evidence = _first_support(claim.text, [sentences[i] for i in order], question)
-        if evidence:
-            kept.append(f"{claim.text.rstrip()} [{builder.cite(evidence)}]")
-    return " ".join(kept), builder.citations
+    verifier = Verifier(passages, question)
+    kept = [s for s in map(verifier.check, parse_claims(draft)) if s]
+    return " ".join(kept), verifier.citations
 
 
 def _first_support(claim: str, candidates: list[list[Sentence]], question: str) -> Sentence | None:

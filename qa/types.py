@@ -28,7 +28,11 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
-    """``[n]`` in an answer: the quoted sentence and its offsets in the article's stored text."""
+    """``[n]`` in an answer: the quoted sentence and its offsets in the article's stored text.
+
+    ``passage`` is the cited passage, starting at ``passage_start`` in the article, so the quote
+    is ``passage[start - passage_start:end - passage_start]``.
+    """
 
     n: int
     article_id: str
@@ -36,6 +40,7 @@ class Citation:
     url: str
     published: dt.date | None
     passage: str
+    passage_start: int
     start: int
     end: int
     quote: str
