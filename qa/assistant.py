@@ -18,7 +18,10 @@ from .citations import CitationBuilder, Verifier, parse_claims
 from .config import Config
 from .evidence import Sentence, passage_sentences, rank_sentences
 from .prompting import build_messages, is_abstention
+from .recency import Conflict, find_conflict
 from .retrieval import Filters, HybridRetriever, to_passage
+from .timeframe import TimeFrame
+from .timeframe import resolve as resolve_timeframe
 from .types import Answer, Passage
 
 ABSTENTION = "The sources don't say."
@@ -44,7 +47,8 @@ class Assistant:
         self.store = Store(self.config.store, self.config.chroma_url)
         self.embedder = Embedder(self.config.embed_batch_size, self.config.embed_bf16)
         self._lexical: LexicalIndex | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards _lexical
+        self._writing = threading.Lock()  # one ingest or remove at a time; questions go on meanwhile
 
     @property
     def lexical_dir(self) -> Path:
@@ -60,7 +64,7 @@ class Assistant:
     def ingest(self, paths: Iterable[str | Path], limit: int | None = None, progress: bool = False,
                on_issue: Callable[[LoadIssue], None] | None = None) -> IngestReport:
         """Load, clean, chunk, embed and store articles from files or folders; unchanged ones are skipped."""
-        with self._lock:
+        with self._writing:
             report = ingest(paths, self.store, self.embedder, Tokenizer(), self.lexical_dir,
                             chunk_tokens=self.config.chunk_tokens, overlap=self.config.chunk_overlap_sentences,
                             limit=limit, max_file_bytes=self.config.max_file_bytes, progress=progress,
@@ -73,7 +77,7 @@ class Assistant:
 
     def remove(self, key: str) -> int:
         """Remove an article by id or URL; returns the number of chunks removed."""
-        with self._lock:
+        with self._writing:
             removed = self.store.remove(key)
             self._lexical = None
             return removed
@@ -83,13 +87,25 @@ class Assistant:
                 "embedding_model": self.embedder.name}
 
     def retrieve(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = ()) -> list[Passage]:
-        """The top passages for a question: hybrid, filtered by date and site, diverse across articles."""
+        """The top passages for a question: hybrid, filtered by date and site, diverse across articles.
+
+        A relative time phrase ("last Friday") narrows the search to articles published since then,
+        unless nothing matches there.
+        """
+        return self._retrieve(question, _as_date(as_of), tuple(sites))[0]
+
+    def _retrieve(self, question: str, as_of: dt.date | None, sites: tuple[str, ...]) -> tuple[list[Passage], TimeFrame | None]:
         c = self.config
-        retriever = HybridRetriever(self.store, self._current_lexical(), self.embedder,
-                                    filters=Filters(_as_date(as_of), tuple(sites)), top_k=c.top_k,
-                                    candidates=c.candidates, max_per_article=c.max_per_article,
-                                    bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k)
-        return [to_passage(n) for n in retriever.retrieve(question)]
+        frame = resolve_timeframe(question, as_of)
+        lexical = self._current_lexical()
+        for since in ([frame.since] if frame else []) + [None]:
+            retriever = HybridRetriever(self.store, lexical, self.embedder, filters=Filters(as_of, sites, since),
+                                        top_k=c.top_k, candidates=c.candidates, max_per_article=c.max_per_article,
+                                        bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k)
+            passages = [to_passage(n) for n in retriever.retrieve(question)]
+            if passages:
+                return passages, frame if since else None
+        return [], None
 
     def ask(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
             mode: str | None = None) -> Answer:
@@ -114,13 +130,14 @@ class Assistant:
         question = " ".join(question.split())
         if not question:
             raise ValueError("empty question")
-        passages = self.retrieve(question, as_of, sites)
+        passages, frame = self._retrieve(question, _as_date(as_of), tuple(sites))
         ranked = rank_sentences(question, passages, self.embedder)
-        for answer in self._answers(question, passages, ranked, mode):
+        for answer in self._answers(question, passages, ranked, mode, frame):
             answer.seconds = time.perf_counter() - started
             yield answer
 
-    def _answers(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str) -> Iterator[Answer]:
+    def _answers(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str,
+                 frame: TimeFrame | None) -> Iterator[Answer]:
         abstain = Answer(question, ABSTENTION, True, passages=passages, mode=mode)
         if not ranked or ranked[0].score < RELEVANCE_GATE:
             yield abstain
@@ -136,7 +153,7 @@ class Assistant:
         windows = focus_windows(passages, ranked)
         verifier = Verifier(windows, question)
         draft, kept, done = "", [], 0
-        for piece in llm.stream(build_messages(question, windows), self.config.max_answer_tokens):
+        for piece in llm.stream(build_messages(question, windows, frame), self.config.max_answer_tokens):
             draft += piece
             claims = parse_claims(draft)[:-1]  # the last sentence may still be growing
             if len(claims) > done:
@@ -146,7 +163,11 @@ class Assistant:
                     yield Answer(question, " ".join(kept), False, list(verifier.citations), passages, "generate", llm.name)
         kept += [s for s in map(verifier.check, parse_claims(draft)[done:]) if s]
         if kept:
-            yield Answer(question, " ".join(kept), False, list(verifier.citations), passages, "generate", llm.name)
+            text = " ".join(kept)
+            conflict = _within(find_conflict(ranked, passages, RELEVANCE_GATE), passages, windows)
+            if conflict:
+                text = cite_both_sides(text, verifier.builder, conflict, windows)
+            yield Answer(question, text, False, list(verifier.citations), passages, "generate", llm.name)
         elif mode == "generate" or is_abstention(draft):
             yield abstain
         else:
@@ -154,7 +175,10 @@ class Assistant:
 
     def _current_lexical(self) -> LexicalIndex:
         with self._lock:
-            if self._lexical is None or len(self._lexical.ids) != self.store.count():
+            # During an ingest the index from before it serves (its new chunks are found densely):
+            # rebuilding BM25 after every batch would stall both the questions and the ingest.
+            changed = self._lexical is not None and len(self._lexical.ids) != self.store.count()
+            if self._lexical is None or (changed and not self._writing.locked()):
                 self._lexical = load_lexical(self.store, self.lexical_dir)
             return self._lexical
 
@@ -184,10 +208,38 @@ def _window(p: Passage, best: Sentence) -> Passage:
 
 
 def extract_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer:
-    """No LLM: the best-matching sentence quoted verbatim, with its citation."""
+    """No LLM: the best-matching sentence quoted verbatim with its citation (both sides of a conflict)."""
     builder = CitationBuilder(passages)
-    best = ranked[0]
-    return Answer(question, f"{best.text} [{builder.cite(best)}]", False, builder.citations, passages, "extract")
+    conflict = find_conflict(ranked, passages, RELEVANCE_GATE)
+    if conflict:
+        text = cite_both_sides("", builder, conflict, passages)
+    else:
+        text = f"{ranked[0].text} [{builder.cite(ranked[0])}]"
+    return Answer(question, text, False, builder.citations, passages, "extract")
+
+
+def cite_both_sides(text: str, builder: CitationBuilder, conflict: Conflict, passages: list[Passage]) -> str:
+    """``text`` followed by whichever side of the conflict it does not cite yet, the newer first."""
+    cited = {c.article_id for c in builder.citations}
+    parts = [text] if text else []
+    for label, s in (("Newest report", conflict.newer), ("Earlier report", conflict.older)):
+        p = passages[s.passage]
+        if p.article_id not in cited:
+            parts.append(f"{label} ({p.date_label}): {s.text} [{builder.cite(s)}]")
+    return " ".join(parts)
+
+
+def _within(conflict: Conflict | None, passages: list[Passage], windows: list[Passage]) -> Conflict | None:
+    """The conflict with its sentences numbered by the evidence windows holding them, if both are shown."""
+    def relocate(s: Sentence) -> Sentence | None:
+        p = passages[s.passage]
+        return next((Sentence(k, s.text, s.start, s.end, s.score) for k, w in enumerate(windows)
+                     if w.article_id == p.article_id and w.start <= s.start < w.end), None)
+
+    if conflict is None:
+        return None
+    newer, older = relocate(conflict.newer), relocate(conflict.older)
+    return Conflict(newer, older) if newer and older else None
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:

@@ -10,7 +10,7 @@ from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.core.vector_stores import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
@@ -45,10 +45,14 @@ class MiniLMEmbedding(BaseEmbedding):
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions on what may be retrieved: publication cut-off and sites (domains)."""
+    """Restrictions on what may be retrieved: publication window and sites (domains).
+
+    Undated articles (day 0) pass both date bounds: they are kept and labelled "date unknown".
+    """
 
     as_of: dt.date | None = None
     sites: tuple[str, ...] = ()
+    since: dt.date | None = None
 
 
 class HybridRetriever(BaseRetriever):
@@ -66,10 +70,13 @@ class HybridRetriever(BaseRetriever):
         self.dense = index.as_retriever(similarity_top_k=candidates, filters=self._metadata_filters())
 
     def _metadata_filters(self) -> MetadataFilters | None:
-        found = []
+        found: list[MetadataFilter | MetadataFilters] = []
         if self.filters.as_of:
-            # Undated articles (day 0) pass the cut-off: they are kept and labelled "date unknown".
             found.append(MetadataFilter(key="published_day", value=day_number(self.filters.as_of), operator=FilterOperator.LTE))
+        if self.filters.since:
+            found.append(MetadataFilters(filters=[
+                MetadataFilter(key="published_day", value=day_number(self.filters.since), operator=FilterOperator.GTE),
+                MetadataFilter(key="published_day", value=0, operator=FilterOperator.EQ)], condition=FilterCondition.OR))
         if self.filters.sites:
             found.append(MetadataFilter(key="site", value=list(self.filters.sites), operator=FilterOperator.IN))
         return MetadataFilters(filters=found) if found else None
@@ -78,6 +85,8 @@ class HybridRetriever(BaseRetriever):
         mask = np.ones(len(self.lexical.ids), dtype=bool)
         if self.filters.as_of:
             mask &= self.lexical.days <= day_number(self.filters.as_of)
+        if self.filters.since:
+            mask &= (self.lexical.days >= day_number(self.filters.since)) | (self.lexical.days == 0)
         if self.filters.sites:
             mask &= np.isin(self.lexical.sites, list(self.filters.sites))
         return None if mask.all() else mask
