@@ -14,7 +14,8 @@ from index.lexical import LexicalIndex, load_lexical
 from index.models import IngestReport, LoadIssue
 from index.store import Store, StoredArticle
 
-from .citations import CitationBuilder, Verifier, parse_claims
+from .answer_type import answer_type, offers_answer
+from .citations import CitationBuilder, Claim, Verifier, parse_claims
 from .config import Config
 from .evidence import Sentence, passage_sentences, rank_sentences
 from .prompting import build_messages, is_abstention
@@ -28,6 +29,8 @@ ABSTENTION = "The sources don't say."
 MODES = ("default", "generate", "extract")
 # Minimum question-sentence score (cosine + 0.3 x term overlap) for any answer at all.
 RELEVANCE_GATE = 0.3
+# Best-ranked sentences considered for an extractive answer.
+ANSWER_CANDIDATES = 5
 # Evidence windows given to the LLM: prompt length is latency (~50-100 prompt tokens/s here).
 MAX_WINDOWS = 3
 
@@ -139,16 +142,15 @@ class Assistant:
     def _answers(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str,
                  frame: TimeFrame | None) -> Iterator[Answer]:
         abstain = Answer(question, ABSTENTION, True, passages=passages, mode=mode)
-        if not ranked or ranked[0].score < RELEVANCE_GATE:
-            yield abstain
-            return
-        llm = self.llm if mode != "extract" else None
         extracted = extract_answer(question, passages, ranked)
+        relevant = bool(ranked) and ranked[0].score >= RELEVANCE_GATE
+        # Default mode spends no model time when no sentence offers an answer of the asked type.
+        llm = self.llm if relevant and (mode == "generate" or mode == "default" and not extracted.abstained) else None
         if llm is None:
             yield extracted
             return
         extracted.model = abstain.model = llm.name
-        if mode == "default":
+        if mode == "default" and not extracted.abstained:
             yield extracted
         windows = focus_windows(passages, ranked)
         verifier = Verifier(windows, question)
@@ -157,21 +159,35 @@ class Assistant:
             draft += piece
             claims = parse_claims(draft)[:-1]  # the last sentence may still be growing
             if len(claims) > done:
-                kept += [s for s in map(verifier.check, claims[done:]) if s]
+                kept += self._verified(claims[done:], verifier, question)
                 done = len(claims)
-                if kept:
-                    yield Answer(question, " ".join(kept), False, list(verifier.citations), passages, "generate", llm.name)
-        kept += [s for s in map(verifier.check, parse_claims(draft)[done:]) if s]
-        if kept:
-            text = " ".join(kept)
+                if any(answers for _, answers in kept):
+                    yield self._generated(question, kept, verifier, passages, llm.name)
+        kept += self._verified(parse_claims(draft)[done:], verifier, question)
+        if any(answers for _, answers in kept):
+            answer = self._generated(question, kept, verifier, passages, llm.name)
             conflict = _within(find_conflict(ranked, passages, RELEVANCE_GATE), passages, windows)
             if conflict:
-                text = cite_both_sides(text, verifier.builder, conflict, windows)
-            yield Answer(question, text, False, list(verifier.citations), passages, "generate", llm.name)
-        elif mode == "generate" or is_abstention(draft):
+                answer.text = cite_both_sides(answer.text, verifier.builder, conflict, windows)
+                answer.citations = list(verifier.citations)
+            yield answer
+        elif mode == "generate" or (is_abstention(draft) and not answer_type(question)):
+            # A typed question ("how many", "when", "what name") answered by a sentence holding that
+            # type next to what was asked outweighs a small model's refusal.
             yield abstain
         else:
             yield extracted
+
+    @staticmethod
+    def _verified(claims: list[Claim], verifier: Verifier, question: str) -> list[tuple[str, bool]]:
+        """Rendered claims that verify, each with whether it offers an answer to the question."""
+        return [(text, offers_answer(question, c.text)) for c in claims if (text := verifier.check(c))]
+
+    @staticmethod
+    def _generated(question: str, kept: list[tuple[str, bool]], verifier: Verifier, passages: list[Passage],
+                   model: str) -> Answer:
+        text = " ".join(t for t, _ in kept)
+        return Answer(question, text, False, list(verifier.citations), passages, "generate", model)
 
     def _current_lexical(self) -> LexicalIndex:
         with self._lock:
@@ -208,13 +224,17 @@ def _window(p: Passage, best: Sentence) -> Passage:
 
 
 def extract_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer:
-    """No LLM: the best-matching sentence quoted verbatim with its citation (both sides of a conflict)."""
+    """No LLM: the best relevant sentence that offers an answer, quoted verbatim with its citation
+    (both sides when dated sources disagree); an abstention when none does."""
+    answering = [s for s in ranked[:ANSWER_CANDIDATES] if s.score >= RELEVANCE_GATE and offers_answer(question, s.text)]
+    if not answering:
+        return Answer(question, ABSTENTION, True, passages=passages, mode="extract")
     builder = CitationBuilder(passages)
-    conflict = find_conflict(ranked, passages, RELEVANCE_GATE)
+    conflict = find_conflict(answering, passages, RELEVANCE_GATE)
     if conflict:
         text = cite_both_sides("", builder, conflict, passages)
     else:
-        text = f"{ranked[0].text} [{builder.cite(ranked[0])}]"
+        text = f"{answering[0].text} [{builder.cite(answering[0])}]"
     return Answer(question, text, False, builder.citations, passages, "extract")
 
 

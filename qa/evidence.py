@@ -18,6 +18,11 @@ _STOP = frozenset(
     "whose when where why how than then there here so such into over about after before also any all some can could "
     "would should will may might must not no nor according said say says".split()
 )
+# Share of a claim's content terms the evidence must have, overall and among those the question lacks.
+SUPPORT_RECALL = 0.6
+ADDED_RECALL = 0.8
+# Capitalised only because they open a sentence: not names.
+_OPENERS = frozenset("yes however meanwhile instead still yet officials police".split())
 # "no proof was offered" must not support "proof was offered".
 NEGATIONS = frozenset("no not never none neither nor without n't cannot denied deny denies refused".split())
 
@@ -78,7 +83,14 @@ def rank_sentences(question: str, passages: list[Passage], embedder: Embedder) -
 
     Score = cosine similarity (MiniLM) + 0.3 x share of the question's content terms present.
     """
-    sentences = [s for i, p in enumerate(passages) for s in passage_sentences(p, i)]
+    seen: set[tuple[str, int]] = set()
+    sentences = []
+    for i, p in enumerate(passages):
+        for s in passage_sentences(p, i):
+            # Overlapping chunks of one article share sentences: rank each once.
+            if (p.article_id, s.start) not in seen:
+                seen.add((p.article_id, s.start))
+                sentences.append(s)
     if not sentences:
         return []
     vecs = embedder.embed([question] + [s.text for s in sentences])
@@ -92,24 +104,29 @@ def rank_sentences(question: str, passages: list[Passage], embedder: Embedder) -
 
 
 def names(text: str) -> set[str]:
-    """Stemmed capitalised words after a sentence's first word: the names a claim asserts."""
-    found = [w for w in _WORD.findall(text)[1:] if w[0].isupper() and w.lower() not in _STOP]
+    """Stemmed capitalised words: the names a claim asserts ("Samsung recalled ..." included)."""
+    found = [w for w in _WORD.findall(text) if w[0].isupper() and w.lower() not in _STOP | _OPENERS]
     return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
 
 
 def supports(claim: str, evidence: str, question: str = "") -> bool:
     """Whether ``evidence`` states ``claim``: shared content terms, and no name, number or
     polarity that the evidence (or the question) does not have. Invented names are how
-    small models fabricate, so a single one fails the claim."""
+    small models fabricate, so a single one fails the claim; and what the claim adds to the
+    question (its answer) must come from the evidence almost word for word."""
     claim_terms = content_terms(claim)
     if not claim_terms:
         return False
     known = content_terms(evidence)
     recall = len(claim_terms & known) / len(claim_terms)
+    added = claim_terms - content_terms(question)
+    added_recall = len(added & known) / len(added) if added else 1.0
     # Polarity: a negated claim needs a negation in the evidence, and a positive claim must not
     # rest on terms the evidence negates ("offered no proof" never verifies "proof was offered").
-    polarity_ok = negated(evidence) if negated(claim) else not (claim_terms & negated_terms(evidence))
-    return (recall >= 0.6 and names(claim) <= known | content_terms(question)
+    polarity_ok = (bool(negated_terms(claim) & negated_terms(evidence)) if negated(claim)
+                   else not (claim_terms & negated_terms(evidence)))
+    return (recall >= SUPPORT_RECALL and added_recall >= ADDED_RECALL
+            and names(claim) <= known | content_terms(question)
             and numbers(claim) <= numbers(evidence) and polarity_ok)
 
 

@@ -1,0 +1,83 @@
+"""Whether a sentence offers the kind of answer a question asks for: a name, a number, a time.
+
+A true sentence on the question's topic is not an answer unless it adds what was asked: "A US
+contractor was killed" does not answer "What was the contractor's name?".
+"""
+from __future__ import annotations
+
+import re
+
+from .evidence import _STOP, _WORD, content_terms, negated, numbers, words
+
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
+    "million millions billion billions trillion dozen dozens half percent".split()
+)
+_TIME_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december today yesterday tomorrow tonight morning afternoon evening night "
+    "week weekend month year spring summer autumn fall winter noon midnight".split()
+)
+# Question openings and the answer type they ask for; the first match wins.
+_TYPES = (
+    # "Who" is left open: "a US contractor" answers "who was killed?" without a name.
+    (re.compile(r"\bnames?\b"), "name"),
+    (re.compile(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:number|percentage|share|amount)\b"), "number"),
+    (re.compile(r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|time)\b"), "time"),
+)
+# How near (in words) the answer must be to what the question asks about ("killing at least 25").
+REACH = 4
+ASKED_WORDS = 2
+
+
+def answer_type(question: str) -> str | None:
+    """"name", "number", "time", or None when any informative sentence may answer."""
+    q = question.lower()
+    return next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
+
+
+def offers_answer(question: str, sentence: str) -> bool:
+    """The sentence adds something the question lacks, of the type the question asks for."""
+    if not content_terms(sentence) - content_terms(question) and negated(sentence) == negated(question):
+        return False  # it only restates the question
+    kind = answer_type(question)
+    if kind == "name":
+        return _near(_names(sentence) - content_terms(question), _NAMED, question, sentence)
+    if kind == "number":
+        return _near(None, _COUNTED, question, sentence)
+    if kind == "time":
+        return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _TIME_WORDS)
+    return True
+
+
+def _names(text: str) -> set[str]:
+    """Stemmed capitalised words that are not days or months: candidate names."""
+    found = [w for w in _WORD.findall(text) if w[0].isupper() and w.lower() not in _STOP | _TIME_WORDS]
+    return content_terms(" ".join(found))
+
+
+_COUNTED = re.compile(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:number|percentage|share|amount)\b")
+_NAMED = re.compile(r"\bnames?\b(?: of)?")
+
+
+def _near(wanted: set[str] | None, opening: re.Pattern, question: str, sentence: str) -> bool:
+    """A wanted token (a new name; by default a number not in the question) within reach of what
+    the question asks about: the first content words after its opening ("how many *people* ...
+    *killed*"), not the rest of it, so "five bases" does not count the warplanes in "how many
+    warplanes hit bases?".
+    """
+    after = opening.split(question.lower(), maxsplit=1)[-1]
+    asked = set(list(dict.fromkeys(t for w in words(after) for t in content_terms(w)))[:ASKED_WORDS])
+    known = numbers(question)
+    ws = words(sentence)
+    stems = [next(iter(content_terms(w)), "") for w in ws]
+    if wanted is None:
+        hits = [i for i, w in enumerate(ws) if w in _NUMBER_WORDS or numbers(w) - known]
+    else:
+        hits = [i for i, s in enumerate(stems) if s in wanted]
+    targets = [i for i, s in enumerate(stems) if s in asked and not numbers(ws[i]) - known]
+    if wanted is not None:
+        # A name right before an asked word modifies it ("a US contractor"); it is not the name.
+        hits = [i for i in hits if i + 1 not in targets]
+    return any(abs(i - j) <= REACH for i in hits for j in targets)

@@ -1,0 +1,66 @@
+"""The support and answer-type checks, on hand-made claims and on the RealTime QA development set."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import RTQA
+from qa.answer_type import answer_type, offers_answer
+from qa.evidence import supports
+
+EVIDENCE = ("Officials offered no proof Ketaib Hezbollah was behind Friday’s attack, but did say the group has "
+            "links to Iran’s Quds Forces. The strikes targeted five PMU bases, killing at least 25.")
+
+
+@pytest.mark.parametrize("claim, ok", [
+    ("No proof was offered that Ketaib Hezbollah was behind the attack.", True),
+    ("Officials offered proof that Ketaib Hezbollah was behind the attack.", False),  # reversed polarity
+    ("The strikes targeted five PMU bases, killing at least 30.", False),  # wrong number
+    ("Samsung was behind Friday's attack.", False),  # swapped entity in first position
+    ("The group has links to Iran's Quds Forces.", True),
+    ("The group has links to Iran's Quds Forces and to Hamas.", False),  # invented name
+    ("The strikes were ordered by President Donald Trump.", False),
+])
+def test_support_catches_reversed_and_invented_claims(claim, ok):
+    assert supports(claim, EVIDENCE, "What proof was offered for the attribution?") is ok
+
+
+def test_what_a_claim_adds_must_come_from_the_evidence():
+    question = "What did Iran's government say in response to the US strikes?"
+    assert not supports("Iran's government said the strikes were an act of war.", EVIDENCE, question)
+
+
+@pytest.mark.parametrize("question, sentence, ok", [
+    ("How many people were killed in the strikes?", "The strikes targeted five PMU bases, killing at least 25.", True),
+    ("How many F-15 warplanes took part in the strikes?", "The strikes targeted five PMU bases, killing at least 25.", False),
+    ("How many F-15 warplanes took part?", "US F-15 warplanes carried out a series of airstrikes over the course of Sunday.", False),
+    ("What was the name of the contractor killed in the attack?", "The attack killed a US contractor and wounded troops.", False),
+    ("What was the name of the contractor killed in the attack?", "The contractor, John Smith, was killed.", True),
+    ("On what day were the airstrikes carried out?", "Warplanes carried out airstrikes over the course of Sunday.", True),
+    ("When did the council vote?", "The council approved the plan after a long debate.", False),
+    ("What proof was offered for the attribution?", "No proof was offered for the attribution.", True),  # polarity is news
+    ("Who was killed in the attack?", "The attack was carried out on Friday.", True),  # "who" asks for no name
+    ("Where is the base?", "The base is the base.", False),  # restates the question
+])
+def test_answer_must_offer_what_was_asked(question, sentence, ok):
+    assert offers_answer(question, sentence) is ok
+
+
+def test_answer_types():
+    assert answer_type("How much did it cost?") == "number"
+    assert answer_type("In what year was it built?") == "time"
+    assert answer_type("What is the name of the ship?") == "name"
+    assert answer_type("Who won?") is None
+
+
+@pytest.mark.skipif(not (RTQA / "questions.jsonl").exists(), reason="RealTime QA data not beside the repo")
+def test_dev_set_from_realtime_qa():
+    """Gold sentences verify; swapped-entity, negated and other-article variants mostly do not."""
+    from evals.devset import build, score
+
+    items = build(RTQA, limit=40)
+    assert {i.kind for i in items} == {"gold", "swapped", "negated", "other-article"}
+    result = score(items)
+    assert result["gold"]["lexical"] >= 0.95
+    assert result["negated"]["lexical"] >= 0.95
+    assert result["other-article"]["lexical"] >= 0.95
+    assert result["swapped"]["lexical"] >= 0.85
