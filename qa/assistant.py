@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -18,12 +19,15 @@ from .answer_type import answer_type, offers_answer
 from .citations import CitationBuilder, Claim, Verifier, parse_claims
 from .config import Config
 from .evidence import Sentence, passage_sentences, rank_sentences
-from .prompting import build_messages, is_abstention
+from .judging import can_judge, support_probability
+from .prompting import build_messages
 from .recency import Conflict, find_conflict
 from .retrieval import Filters, HybridRetriever, to_passage
 from .timeframe import TimeFrame
 from .timeframe import resolve as resolve_timeframe
 from .types import Answer, Passage
+
+log = logging.getLogger(__name__)
 
 ABSTENTION = "The sources don't say."
 MODES = ("default", "generate", "extract")
@@ -153,7 +157,8 @@ class Assistant:
         if mode == "default" and not extracted.abstained:
             yield extracted
         windows = focus_windows(passages, ranked)
-        verifier = Verifier(windows, question)
+        judge = partial(support_probability, llm) if self.config.judge and can_judge(llm) else None
+        verifier = Verifier(windows, question, judge)
         draft, kept, done = "", [], 0
         for piece in llm.stream(build_messages(question, windows, frame), self.config.max_answer_tokens):
             draft += piece
@@ -164,6 +169,7 @@ class Assistant:
                 if any(answers for _, answers in kept):
                     yield self._generated(question, kept, verifier, passages, llm.name)
         kept += self._verified(parse_claims(draft)[done:], verifier, question)
+        log.debug("draft %r: kept %s", draft, kept)
         if any(answers for _, answers in kept):
             answer = self._generated(question, kept, verifier, passages, llm.name)
             conflict = _within(find_conflict(ranked, passages, RELEVANCE_GATE), passages, windows)
@@ -171,12 +177,13 @@ class Assistant:
                 answer.text = cite_both_sides(answer.text, verifier.builder, conflict, windows)
                 answer.citations = list(verifier.citations)
             yield answer
-        elif mode == "generate" or (is_abstention(draft) and not answer_type(question)):
-            # A typed question ("how many", "when", "what name") answered by a sentence holding that
-            # type next to what was asked outweighs a small model's refusal.
-            yield abstain
-        else:
+        elif mode == "default" and answer_type(question):
+            # The model's answer did not verify. Only a typed question ("how many", "when", "what
+            # name") whose type sits next to the asked words in a sentence is still answered by
+            # quoting that sentence: for an open question a true sentence on the topic is no answer.
             yield extracted
+        else:
+            yield abstain
 
     @staticmethod
     def _verified(claims: list[Claim], verifier: Verifier, question: str) -> list[tuple[str, bool]]:

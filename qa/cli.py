@@ -1,10 +1,12 @@
-"""The ``newsqa`` command line: ingest, ask, list, remove, stats, serve."""
+"""The ``newsqa`` command line: ingest, ask, list, remove, stats, serve, eval."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 from pathlib import Path
+
+from evals.cli import add_parser as add_eval_parser
 
 from .config import Config
 
@@ -38,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=7860)
     srv.add_argument("--model", help="packaged model name, a .gguf path, or 'none'")
+    srv.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed off loopback)")
+    srv.add_argument("--max-upload-mb", type=float, default=64, help="refuse larger uploads (default 64)")
+    add_eval_parser(sub, common)
     return p
 
 
@@ -53,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     from .llm import ModelError
 
     try:
+        if args.command == "eval":  # runs on stores of its own, not the default one
+            from evals.cli import run as run_eval
+
+            return run_eval(args, cfg)
         assistant = Assistant(config=cfg)
         return COMMANDS[args.command](assistant, args)
     except (StoreMismatch, ModelError, ValueError) as exc:
@@ -108,9 +117,11 @@ def _stats(a, args) -> int:
 
 
 def _serve(a, args) -> int:
-    from ui.app import serve
+    from ui.app import exposure_warning, serve
 
-    serve(a, args.host, args.port)
+    if warning := exposure_warning(args.host, args.auth):
+        print(warning, file=sys.stderr)
+    serve(a, args.host, args.port, auth=args.auth, max_upload_mb=args.max_upload_mb)
     return 0
 
 

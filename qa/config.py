@@ -22,6 +22,8 @@ class Config:
     n_threads_batch: int = 1
     n_ctx: int = 2048
     max_answer_tokens: int = 160
+    # Ask the LLM "does the passage state this?" of every claim that passes the lexical checks.
+    judge: bool = True
     # Answer: "default" (LLM, verified, extractive fallback), "generate" or "extract".
     mode: str = "default"
     # Retrieval.

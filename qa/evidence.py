@@ -16,7 +16,7 @@ _STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being has have had do does did "
     "this that these those it its it's their they them he she his her him we our you your i me my what which who whom "
     "whose when where why how than then there here so such into over about after before also any all some can could "
-    "would should will may might must not no nor according said say says".split()
+    "would should will may might must not no nor according said say says yes".split()
 )
 # Share of a claim's content terms the evidence must have, overall and among those the question lacks.
 SUPPORT_RECALL = 0.6
@@ -38,9 +38,25 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
+# Irregular verb forms the stemmer leaves apart ("wrote" / "written").
+_IRREGULAR = {form: base for base, forms in (
+    ("write", "wrote written"), ("tell", "told"), ("take", "took taken"), ("give", "gave given"),
+    ("make", "made"), ("find", "found"), ("win", "won"), ("lose", "lost"), ("lead", "led"), ("hold", "held"),
+    ("leave", "left"), ("meet", "met"), ("pay", "paid"), ("sell", "sold"), ("buy", "bought"), ("bring", "brought"),
+    ("think", "thought"), ("come", "came"), ("go", "went gone"), ("see", "saw seen"), ("know", "knew known"),
+    ("begin", "began begun"), ("run", "ran"), ("stand", "stood"), ("send", "sent"), ("spend", "spent"),
+    ("build", "built"), ("fall", "fell fallen"), ("rise", "rose risen"), ("shoot", "shot"), ("strike", "struck"),
+    ("fight", "fought"), ("catch", "caught"), ("choose", "chose chosen"), ("drive", "drove driven"),
+    ("fly", "flew flown"), ("grow", "grew grown"), ("keep", "kept"), ("feel", "felt"), ("hear", "heard"),
+    ("get", "got gotten"), ("break", "broke broken"), ("speak", "spoke spoken"), ("steal", "stole stolen"),
+    ("throw", "threw thrown"), ("wear", "wore worn"), ("sink", "sank sunk"), ("flee", "fled"), ("seek", "sought"),
+) for form in forms.split()}
+
+
 def content_terms(text: str) -> set[str]:
     """Stemmed content words and numbers: what a claim must share with its evidence."""
-    return set(_stemmer().stemWords([w for w in words(text) if w not in _STOP and w not in NEGATIONS]))
+    kept = [_IRREGULAR.get(w, w) for w in words(text) if w not in _STOP and w not in NEGATIONS]
+    return set(_stemmer().stemWords(kept))
 
 
 def _is_negation(word: str) -> bool:
@@ -123,11 +139,21 @@ def supports(claim: str, evidence: str, question: str = "") -> bool:
     added_recall = len(added & known) / len(added) if added else 1.0
     # Polarity: a negated claim needs a negation in the evidence, and a positive claim must not
     # rest on terms the evidence negates ("offered no proof" never verifies "proof was offered").
-    polarity_ok = (bool(negated_terms(claim) & negated_terms(evidence)) if negated(claim)
-                   else not (claim_terms & negated_terms(evidence)))
+    denied = negated_terms(evidence)
+    if negated(claim):
+        polarity_ok = _overlap(negated_terms(claim), denied)
+    else:
+        # "Yes" to "Has the government reacted?" asserts the question itself.
+        asserted = claim_terms | (content_terms(question) if words(claim)[:1] == ["yes"] else set())
+        polarity_ok = not _overlap(asserted, denied)
     return (recall >= SUPPORT_RECALL and added_recall >= ADDED_RECALL
             and names(claim) <= known | content_terms(question)
             and numbers(claim) <= numbers(evidence) and polarity_ok)
+
+
+def _overlap(a: set[str], b: set[str]) -> bool:
+    """Whether two stem sets share a word, matching on five-letter prefixes ("react" ~ "reaction")."""
+    return bool({t[:5] for t in a} & {t[:5] for t in b})
 
 
 def best_match(claim: str, sentences: list[Sentence]) -> Sentence | None:

@@ -28,6 +28,3 @@ def build_messages(question: str, windows: list[Passage], frame: TimeFrame | Non
         {"role": "user", "content": f"Passages:\n{blocks}\n\nQuestion: {question}{when}"},
     ]
 
-
-def is_abstention(draft: str) -> bool:
-    return ABSTAIN_TOKEN.lower() in draft.lower()
