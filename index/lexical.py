@@ -2,13 +2,17 @@
 
 It is rebuilt whenever the collection's chunk ids change, so every client of a shared
 collection sees the same lexical index, and a crash can never leave the two disagreeing.
+Each version lives in a folder named by its fingerprint, written elsewhere and renamed into
+place whole, so processes sharing a store never read one that is half-written.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +44,8 @@ class LexicalIndex:
 
 
 _lock = threading.Lock()
+# Cache folders unused for this long are pruned; younger ones may still be read by another process.
+_PRUNE_AFTER_S = 60
 
 
 def _tokenize(texts: list[str]):
@@ -60,15 +66,17 @@ def _fingerprint(ids: list[str]) -> str:
 def load_lexical(store: Store, cache_dir: Path) -> LexicalIndex:
     """The BM25 index for the store's current chunks: from the cache when it is current, else rebuilt."""
     with _lock:
-        ids = [cid for cid, _, _ in store.iter_chunks([])]
-        fp = _fingerprint(ids)
-        stamp = cache_dir / "fingerprint.json"
-        if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == fp:
-            return _load(cache_dir, fp)
-        return _build(store, cache_dir, fp)
+        fp = _fingerprint([cid for cid, _, _ in store.iter_chunks([])])
+        try:
+            return _load(cache_dir / fp, fp)
+        except (OSError, ValueError, KeyError):  # absent, or pruned by another process meanwhile
+            pass
+        index = _build(store)
+        _save(index, cache_dir)
+        return index
 
 
-def _build(store: Store, cache_dir: Path, fp: str) -> LexicalIndex:
+def _build(store: Store) -> LexicalIndex:
     import bm25s
 
     ids, texts, days, sites = [], [], [], []
@@ -80,25 +88,37 @@ def _build(store: Store, cache_dir: Path, fp: str) -> LexicalIndex:
     bm25 = bm25s.BM25()
     if ids:
         bm25.index(_tokenize(texts), show_progress=False)
-    index = LexicalIndex(bm25, ids, np.array(days, dtype=np.int64), np.array(sites, dtype=object), fp)
-    # Write to a fresh folder and swap it in, so a reader never sees a half-written index.
-    tmp = cache_dir.with_name(cache_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    if ids:
-        bm25.save(str(tmp / "bm25"))
+    # Fingerprinted by what was read, which an ingest running meanwhile may have changed.
+    return LexicalIndex(bm25, ids, np.array(days, dtype=np.int64), np.array(sites, dtype=object), _fingerprint(ids))
+
+
+def _save(index: LexicalIndex, cache_dir: Path) -> None:
+    """Write to a private folder, rename it to the fingerprint, prune stale versions."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir))
+    if index.ids:
+        index.bm25.save(str(tmp / "bm25"))
     np.savez(tmp / "arrays.npz", days=index.days, sites=index.sites.astype(str))
-    (tmp / "ids.json").write_text(json.dumps(ids))
-    (tmp / "fingerprint.json").write_text(json.dumps({"fingerprint": fp}))
-    shutil.rmtree(cache_dir, ignore_errors=True)
-    tmp.rename(cache_dir)
-    return index
+    (tmp / "ids.json").write_text(json.dumps(index.ids))
+    try:
+        tmp.rename(cache_dir / index.fingerprint)
+    except OSError:  # another process saved the same version first
+        shutil.rmtree(tmp, ignore_errors=True)
+    for entry in cache_dir.iterdir():
+        try:
+            if entry.name != index.fingerprint and time.time() - entry.stat().st_mtime > _PRUNE_AFTER_S:
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        except OSError:  # pruned by another process meanwhile
+            pass
 
 
-def _load(cache_dir: Path, fp: str) -> LexicalIndex:
+def _load(folder: Path, fp: str) -> LexicalIndex:
     import bm25s
 
-    ids = json.loads((cache_dir / "ids.json").read_text())
-    arrays = np.load(cache_dir / "arrays.npz")
-    bm25 = bm25s.BM25.load(str(cache_dir / "bm25")) if ids else bm25s.BM25()
+    ids = json.loads((folder / "ids.json").read_text())
+    arrays = np.load(folder / "arrays.npz")
+    bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else bm25s.BM25()
     return LexicalIndex(bm25, ids, arrays["days"], arrays["sites"].astype(object), fp)

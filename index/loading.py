@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import errno
 import gzip
 import hashlib
 import json
@@ -21,6 +22,9 @@ _TEXT = (".txt", ".md", ".markdown")
 _HTML = (".html", ".htm")
 _JSONL = (".jsonl", ".jsonl.gz")
 _SNIFF_BYTES = 64 * 1024
+# Ten times the longest RealTime QA article (100k characters), about 1,200 chunks and a minute
+# of embedding; anything longer is a dump or junk, and would cost an hour at 50 MB.
+MAX_ARTICLE_BYTES = 2**20
 # UTF-16 text is full of NUL bytes, so its byte-order mark has to exempt it from the binary sniff.
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _CONTROLS = bytes(b for b in range(32) if b not in b"\n\r\t\f")
@@ -43,11 +47,14 @@ def load_paths(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
     limit: int | None = None,
     max_file_bytes: int = 64 * 1024 * 1024,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
 ) -> Iterator[Article | LoadIssue]:
     """Yield articles and load issues from files and directories (or one path), in a stable order.
 
     Directories are walked recursively in sorted order (hidden entries skipped, each real
-    directory entered once). ``limit`` stops after that many articles.
+    directory entered once). ``limit`` stops after that many articles. A file over
+    ``max_file_bytes`` or an article over ``max_article_bytes`` is rejected; plain-text files
+    and JSON lines are measured before they are read, so a huge one costs no time or memory.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -57,7 +64,7 @@ def load_paths(
     seen: set[str] = set()
     for path in paths:
         for item in _walk(os.fspath(path), seen, explicit=True):
-            records = [item] if isinstance(item, LoadIssue) else _load_file(item, max_file_bytes)
+            records = [item] if isinstance(item, LoadIssue) else _load_file(item, max_file_bytes, max_article_bytes)
             for record in records:
                 yield record
                 if isinstance(record, Article):
@@ -68,11 +75,12 @@ def load_paths(
 
 def _walk(path: str, seen: set[str], explicit: bool) -> Iterator[str | LoadIssue]:
     if not os.path.exists(path):
-        reason = "broken symbolic link" if os.path.islink(path) else "no such file or directory"
-        yield LoadIssue(path, reason, fatal=explicit)
+        yield LoadIssue(path, _missing(path), fatal=explicit)
         return
     real = os.path.realpath(path)
     if real in seen:
+        if os.path.islink(path):
+            yield LoadIssue(path, f"symbolic link to {real}, already read: skipped", fatal=False)
         return
     seen.add(real)
     if not os.path.isdir(path):
@@ -91,6 +99,17 @@ def _walk(path: str, seen: set[str], explicit: bool) -> Iterator[str | LoadIssue
             yield from _walk(os.path.join(path, name), seen, explicit=False)
 
 
+def _missing(path: str) -> str:
+    if not os.path.islink(path):
+        return "no such file or directory"
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return "broken symbolic link"
+
+
 def _format(path: str) -> str | None:
     name = path.lower()
     for suffix in _JSONL + _TEXT + _HTML:
@@ -99,7 +118,7 @@ def _format(path: str) -> str | None:
     return None
 
 
-def _load_file(path: str, max_file_bytes: int) -> Iterator[_Record]:
+def _load_file(path: str, max_file_bytes: int, max_article_bytes: int) -> Iterator[_Record]:
     try:
         size = os.path.getsize(path)
         if size == 0:
@@ -107,11 +126,13 @@ def _load_file(path: str, max_file_bytes: int) -> Iterator[_Record]:
         elif size > max_file_bytes:
             yield LoadIssue(path, f"file too large ({_size(size)} > limit {_size(max_file_bytes)})")
         elif _format(path) in _JSONL:
-            yield from _load_jsonl(path)
+            yield from _load_jsonl(path, max_article_bytes)
+        elif _format(path) in _TEXT and size > max_article_bytes:
+            yield _too_long(path, size, max_article_bytes)
         else:
             with open(path, "rb") as fh:
                 data = fh.read()
-            yield from _load_document(path, data)
+            yield from _load_document(path, data, max_article_bytes)
     except OSError as exc:
         yield LoadIssue(path, f"cannot read file: {exc.strerror or exc}")
 
@@ -120,13 +141,17 @@ def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n} bytes"
 
 
-def _load_document(path: str, data: bytes) -> Iterator[_Record]:
+def _too_long(path: str, size: int, limit: int, line: int | None = None) -> LoadIssue:
+    return LoadIssue(path, f"article too large ({_size(size)} > limit {_size(limit)} per article)", line=line)
+
+
+def _load_document(path: str, data: bytes, max_article_bytes: int) -> Iterator[_Record]:
     if _is_binary(data) and not data.startswith(_UTF16_BOMS):
         yield LoadIssue(path, "binary file, not text")
         return
     text = _decode(data)
     if _format(path) in _HTML:
-        yield from _parse_html(text, path)
+        yield from _parse_html(text, path, max_article_bytes)
     else:
         yield from _parse_text(text, path)
 
@@ -196,10 +221,14 @@ def _take_meta(line: str, meta: dict[str, str]) -> bool:
     return False
 
 
-def _parse_html(html: str, path: str) -> Iterator[_Record]:
+def _parse_html(html: str, path: str, max_article_bytes: int) -> Iterator[_Record]:
     doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
     if doc is None or not (doc.text or "").strip():
         yield LoadIssue(path, "no article text found in HTML")
+        return
+    # Markup makes the file bigger than its article, so HTML is measured after extraction.
+    if (size := len(doc.text.encode(errors="replace"))) > max_article_bytes:
+        yield _too_long(path, size, max_article_bytes)
         return
     title = doc.title or ""
     paragraphs = doc.text.splitlines()
@@ -210,7 +239,7 @@ def _parse_html(html: str, path: str) -> Iterator[_Record]:
     yield _article(title, text, doc.url or "", _split_authors(doc.author or ""), _parse_date(doc.date), path)
 
 
-def _load_jsonl(path: str) -> Iterator[_Record]:
+def _load_jsonl(path: str, max_article_bytes: int) -> Iterator[_Record]:
     opener = gzip.open if path.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
@@ -222,12 +251,28 @@ def _load_jsonl(path: str) -> Iterator[_Record]:
                 yield LoadIssue(path, "binary file, not text")
                 return
             fh.seek(0)
-            for number, raw in enumerate(fh, 1):
-                line = _decode(raw).strip()
-                if line:
+            for number, (raw, size) in enumerate(_bounded_lines(fh, max_article_bytes), 1):
+                if raw is None:
+                    yield _too_long(path, size, max_article_bytes, number)
+                elif line := _decode(raw).strip():
                     yield from _parse_jsonl_line(line, path, number)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         yield LoadIssue(path, f"corrupt gzip file: {exc}")
+
+
+def _bounded_lines(fh, limit: int) -> Iterator[tuple[bytes | None, int]]:
+    """``(line, size)`` per line; a line over ``limit`` bytes comes as ``(None, size)``, never held whole.
+
+    A gzip file's size says nothing of its lines, so memory is bounded here instead.
+    """
+    while raw := fh.readline(limit + 1):
+        size = len(raw)
+        if size <= limit:
+            yield raw, size
+            continue
+        while not raw.endswith(b"\n") and (raw := fh.readline(2**20)):
+            size += len(raw)
+        yield None, size
 
 
 def _parse_jsonl_line(line: str, path: str, number: int) -> Iterator[_Record]:

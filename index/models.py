@@ -82,6 +82,8 @@ class IngestReport:
     rejected: int = 0
     seconds: float = 0.0
     issues: list[LoadIssue] = field(default_factory=list)
+    # Busy seconds per stage ("load+clean", "chunk", "embed", "insert", "bm25"); stages overlap.
+    stages: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         rate = self.chunks / self.seconds if self.seconds else 0.0

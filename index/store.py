@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
@@ -47,6 +50,13 @@ def chunk_id(article: Article, chunk: Chunk) -> str:
     # The text hash in the id lets a changed article's new chunks coexist with the old ones
     # until the old ones are deleted, so a crash never leaves the article missing.
     return f"{article.id}@{article.text_hash}#{chunk.index}"
+
+
+def parse_chunk_id(cid: str) -> tuple[str, str, int]:
+    """``(article_id, text_hash, chunk_index)`` of a :func:`chunk_id` (article ids may hold ``@`` and ``#``)."""
+    rest, _, index = cid.rpartition("#")
+    article_id, _, text_hash = rest.rpartition("@")
+    return article_id, text_hash, int(index)
 
 
 def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int) -> dict:
@@ -107,16 +117,56 @@ class Store:
         return self.collection.count()
 
     def add(self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
-        """Add chunks in one call: Chroma applies a call as a unit, so articles are never half-stored."""
-        if ids:
-            self.collection.add(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
+        """Add chunks stamped with the time, so that :meth:`repair` can tell versions apart.
+
+        Chroma applies one call as a unit; a batch over its limit takes several calls, and if
+        one fails the earlier ones are taken back (a crash between them is left to ``repair``).
+        """
+        stamp = time.time_ns()
+        metadatas = [{**m, "added": stamp} for m in metadatas]
+        step, start = self.max_batch, 0
+        try:
+            for start in range(0, len(ids), step):
+                end = start + step
+                self.collection.add(ids=ids[start:end], embeddings=vectors[start:end],
+                                    documents=documents[start:end], metadatas=metadatas[start:end])
+        except Exception:
+            self.delete(ids[:start])
+            raise
 
     def delete(self, ids: list[str]) -> None:
-        if ids:
-            self.collection.delete(ids=ids)
+        for i in range(0, len(ids), self.max_batch):
+            self.collection.delete(ids=ids[i:i + self.max_batch])
 
+    @cached_property
     def max_batch(self) -> int:
+        """The most records Chroma takes in one call (5461 for a local store)."""
         return self.client.get_max_batch_size()
+
+    def repair(self) -> int:
+        """Undo what an interrupted ingest can leave: keep each article's newest complete version.
+
+        A version (article id + text hash) is complete when it holds chunks 0..n-1; incomplete
+        versions, and older complete ones (an ingest killed between adding an article's new
+        chunks and deleting its old ones), are deleted. Returns the number of chunks deleted.
+        Ids carry the version and index, so only first chunks' metadata is read (10x faster).
+        """
+        versions: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+        for cid, _, _ in self.iter_chunks([]):
+            article, text_hash, index = parse_chunk_id(cid)
+            versions[article, text_hash].append((index, cid))
+        heads = {(m["article_id"], m["text_hash"]): m for _, _, m in self.iter_chunks(["metadatas"], where={"chunk_index": 0})}
+        newest: dict[str, tuple[int, str]] = {}
+        for (article, text_hash), chunks in versions.items():
+            head = heads.get((article, text_hash))
+            added = head.get("added", 0) if head else 0  # stores from before stamps: 0
+            complete = head is not None and sorted(i for i, _ in chunks) == list(range(head["n_chunks"]))
+            if complete and added >= newest.get(article, (-1, ""))[0]:
+                newest[article] = (added, text_hash)
+        stale = [cid for (article, text_hash), chunks in versions.items()
+                 if newest.get(article, (0, ""))[1] != text_hash for _, cid in chunks]
+        self.delete(stale)
+        return len(stale)
 
     def iter_chunks(self, include: list[str], where: dict | None = None, page: int = 5000) -> Iterator[tuple[str, str | None, dict]]:
         """Every matching chunk as ``(id, document, metadata)``, paged."""

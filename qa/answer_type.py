@@ -9,11 +9,9 @@ import re
 
 from .evidence import _STOP, _WORD, content_terms, negated, numbers, words
 
-_NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
-    "million millions billion billions trillion dozen dozens half percent".split()
-)
+# Quantities beyond what ``numbers`` reads ("hundreds", "a dozen", "half").
+_SCALE_WORDS = frozenset("hundred hundreds thousand thousands million millions billion billions trillion dozen "
+                         "dozens half percent".split())
 _TIME_WORDS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
     "september october november december today yesterday tomorrow tonight morning afternoon evening night "
@@ -25,14 +23,17 @@ _TYPES = (
     (re.compile(r"\bnames?\b"), "name"),
     (re.compile(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:number|percentage|share|amount)\b"), "number"),
     (re.compile(r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|time)\b"), "time"),
+    (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should)\b"), "yes/no"),
 )
+# Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
+YES_NO_COVERAGE = 0.6
 # How near (in words) the answer must be to what the question asks about ("killing at least 25").
 REACH = 4
 ASKED_WORDS = 2
 
 
 def answer_type(question: str) -> str | None:
-    """"name", "number", "time", or None when any informative sentence may answer."""
+    """"name", "number", "time", "yes/no", or None when any informative sentence may answer."""
     q = question.lower()
     return next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
 
@@ -46,6 +47,9 @@ def offers_answer(question: str, sentence: str) -> bool:
         return _near(_names(sentence) - content_terms(question), _NAMED, question, sentence)
     if kind == "number":
         return _near(None, _COUNTED, question, sentence)
+    if kind == "yes/no":
+        asked = {t[:5] for t in content_terms(question)}
+        return len(asked & {t[:5] for t in content_terms(sentence)}) >= YES_NO_COVERAGE * len(asked)
     if kind == "time":
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _TIME_WORDS)
     return True
@@ -73,7 +77,7 @@ def _near(wanted: set[str] | None, opening: re.Pattern, question: str, sentence:
     ws = words(sentence)
     stems = [next(iter(content_terms(w)), "") for w in ws]
     if wanted is None:
-        hits = [i for i, w in enumerate(ws) if w in _NUMBER_WORDS or numbers(w) - known]
+        hits = [i for i, w in enumerate(ws) if w in _SCALE_WORDS or numbers(w) - known]
     else:
         hits = [i for i, s in enumerate(stems) if s in wanted]
     targets = [i for i, s in enumerate(stems) if s in asked and not numbers(ws[i]) - known]

@@ -16,7 +16,7 @@ from index.models import IngestReport, LoadIssue
 from index.store import Store, StoredArticle
 
 from .answer_type import answer_type, offers_answer
-from .citations import CitationBuilder, Claim, Verifier, parse_claims
+from .citations import CitationBuilder, DraftChecker, Verifier
 from .config import Config
 from .evidence import Sentence, passage_sentences, rank_sentences
 from .judging import can_judge, support_probability
@@ -159,42 +159,31 @@ class Assistant:
         windows = focus_windows(passages, ranked)
         judge = partial(support_probability, llm) if self.config.judge and can_judge(llm) else None
         verifier = Verifier(windows, question, judge)
-        draft, kept, done = "", [], 0
-        for piece in llm.stream(build_messages(question, windows, frame), self.config.max_answer_tokens):
-            draft += piece
-            claims = parse_claims(draft)[:-1]  # the last sentence may still be growing
-            if len(claims) > done:
-                kept += self._verified(claims[done:], verifier, question)
-                done = len(claims)
-                if any(answers for _, answers in kept):
-                    yield self._generated(question, kept, verifier, passages, llm.name)
-        kept += self._verified(parse_claims(draft)[done:], verifier, question)
-        log.debug("draft %r: kept %s", draft, kept)
-        if any(answers for _, answers in kept):
-            answer = self._generated(question, kept, verifier, passages, llm.name)
+        checker = DraftChecker(verifier, question)
+        stream = llm.stream(build_messages(question, windows, frame), self.config.max_answer_tokens)
+        try:
+            for piece in stream:
+                if checker.feed(piece) and checker.answers:
+                    yield Answer(question, checker.text, False, list(verifier.citations), passages, "generate", llm.name)
+                if checker.failed:
+                    break
+        finally:
+            stream.close()
+        checker.finish()
+        log.debug("draft %r: kept %s%s", checker.draft, checker.kept, " (lead sentence failed)" * checker.failed)
+        if checker.answers and not checker.failed:
+            text = checker.text
             conflict = _within(find_conflict(ranked, passages, RELEVANCE_GATE), passages, windows)
             if conflict:
-                answer.text = cite_both_sides(answer.text, verifier.builder, conflict, windows)
-                answer.citations = list(verifier.citations)
-            yield answer
+                text = cite_both_sides(text, verifier.builder, conflict, windows)
+            yield Answer(question, text, False, list(verifier.citations), passages, "generate", llm.name)
         elif mode == "default" and answer_type(question):
             # The model's answer did not verify. Only a typed question ("how many", "when", "what
-            # name") whose type sits next to the asked words in a sentence is still answered by
-            # quoting that sentence: for an open question a true sentence on the topic is no answer.
+            # name", yes/no) whose type sits next to the asked words in a sentence is still answered
+            # by quoting that sentence: for an open question a true sentence on the topic is no answer.
             yield extracted
         else:
             yield abstain
-
-    @staticmethod
-    def _verified(claims: list[Claim], verifier: Verifier, question: str) -> list[tuple[str, bool]]:
-        """Rendered claims that verify, each with whether it offers an answer to the question."""
-        return [(text, offers_answer(question, c.text)) for c in claims if (text := verifier.check(c))]
-
-    @staticmethod
-    def _generated(question: str, kept: list[tuple[str, bool]], verifier: Verifier, passages: list[Passage],
-                   model: str) -> Answer:
-        text = " ".join(t for t, _ in kept)
-        return Answer(question, text, False, list(verifier.citations), passages, "generate", model)
 
     def _current_lexical(self) -> LexicalIndex:
         with self._lock:

@@ -7,6 +7,7 @@ from typing import Callable
 
 from index.chunking import split_sentences
 
+from .answer_type import offers_answer
 from .evidence import Sentence, best_match, passage_sentences, supports
 from .types import Citation, Passage
 
@@ -84,6 +85,54 @@ class Verifier:
             if evidence and (self.judge is None or self.judge(claim.text, self.passages[i].text) >= JUDGE_THRESHOLD):
                 return f"{claim.text.rstrip()} [{self.builder.cite(evidence)}]"
         return None
+
+
+class DraftChecker:
+    """Verifies a draft as it streams in, sentence by sentence.
+
+    Small models put the answer first and context after it. When that lead sentence offers an
+    answer and fails verification, the draft has failed: the true context after a false answer
+    must not pass for an answer, so the rest is not checked.
+    """
+
+    def __init__(self, verifier: Verifier, question: str) -> None:
+        self.verifier, self.question = verifier, question
+        self.kept: list[str] = []
+        self.answers = False  # whether a kept sentence offers an answer to the question
+        self.failed = False
+        self._draft, self._done = "", 0
+
+    @property
+    def draft(self) -> str:
+        return self._draft
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.kept)
+
+    def feed(self, piece: str) -> bool:
+        """Add streamed text; True when a newly completed sentence was verified and kept."""
+        self._draft += piece
+        return self._check(parse_claims(self._draft)[:-1])  # the last sentence may still be growing
+
+    def finish(self) -> bool:
+        """Check the final sentence; True when it was kept."""
+        return self._check(parse_claims(self._draft))
+
+    def _check(self, claims: list[Claim]) -> bool:
+        before = len(self.kept)
+        for claim in claims[self._done:]:
+            if self.failed:
+                break
+            text = self.verifier.check(claim)
+            offers = offers_answer(self.question, claim.text)
+            if text:
+                self.kept.append(text)
+                self.answers |= offers
+            elif self._done == 0 and offers:
+                self.failed = True
+            self._done += 1
+        return len(self.kept) > before
 
 
 def verify(draft: str, passages: list[Passage], question: str = "") -> tuple[str, list[Citation]]:

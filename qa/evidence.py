@@ -53,9 +53,15 @@ _IRREGULAR = {form: base for base, forms in (
 ) for form in forms.split()}
 
 
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())} | {w: str(10 * n) for n, w in enumerate(
+    "thirty forty fifty sixty seventy eighty ninety".split(), 3)}
+
+
 def content_terms(text: str) -> set[str]:
     """Stemmed content words and numbers: what a claim must share with its evidence."""
-    kept = [_IRREGULAR.get(w, w) for w in words(text) if w not in _STOP and w not in NEGATIONS]
+    kept = [_IRREGULAR.get(w) or _NUMBER_WORDS.get(w, w) for w in words(text) if w not in _STOP and w not in NEGATIONS]
     return set(_stemmer().stemWords(kept))
 
 
@@ -75,7 +81,8 @@ def negated_terms(text: str, scope: int = 4) -> set[str]:
 
 
 def numbers(text: str) -> set[str]:
-    return set(re.findall(r"\d+(?:[.,]\d+)*", text))
+    """Numbers written in digits or as words up to ninety ("five" and "5" are the same number)."""
+    return set(re.findall(r"\d+(?:[.,]\d+)*", text)) | {_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,24 @@ RTQA = REPO.parent / "shared" / "data" / "realtimeqa-2022"
 ATTRIBUTION_Q = "What proof was offered for the attribution?"
 
 
+def assert_consistent(store_path: Path) -> dict[str, int]:
+    """Reopen a store and check it: each article stored whole (chunks 0..n-1 once), in one
+    version, and the BM25 index over exactly Chroma's chunks. Returns chunk counts by article."""
+    from index.lexical import load_lexical
+    from index.store import Store
+
+    store = Store(store_path)
+    versions: dict[str, list[tuple[str, int, int]]] = {}
+    for _, _, m in store.iter_chunks(["metadatas"]):
+        versions.setdefault(m["article_id"], []).append((m["text_hash"], m["chunk_index"], m["n_chunks"]))
+    for article, chunks in versions.items():
+        assert len({h for h, _, _ in chunks}) == 1, f"{article}: several versions stored"
+        assert sorted(i for _, i, _ in chunks) == list(range(chunks[0][2])), f"{article}: half-stored"
+    ids = sorted(cid for cid, _, _ in store.iter_chunks([]))
+    assert sorted(load_lexical(store, store_path / "bm25").ids) == ids
+    return {article: len(chunks) for article, chunks in versions.items()}
+
+
 def write_jsonl(path: Path, rows: list[dict | str]) -> Path:
     """Write rows (dicts as JSON, strings verbatim) one per line."""
     path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")

@@ -22,10 +22,13 @@ def test_extract_mode_quotes_the_no_proof_sentence(smol):
     _check_attribution(smol.ask(ATTRIBUTION_Q, mode="extract"))
 
 
-def test_smollm2_answer_is_cited_and_verified(smol):
+def test_smollm2_answer_is_verified_or_abstains(smol):
+    """The tiny model invents freely: what survives is verified and cited, or it is an honest abstention."""
     answer = smol.ask(ATTRIBUTION_Q)
+    if answer.abstained:
+        assert answer.text == "The sources don't say." and not answer.citations and answer.passages
+        return
     _check_attribution(answer)
-    # Whatever the tiny model drafted, every sentence left carries a marker.
     for sentence in re.split(r"(?<=\])\s+", answer.text):
         assert re.search(r"\[\d+\]$", sentence)
 
@@ -65,7 +68,7 @@ def test_as_of_hides_later_articles(tmp_path):
 
 def test_cli_ask_json_has_answer_and_offsets(seeded_store):
     out = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "ask", ATTRIBUTION_Q, "--json", "--store", str(seeded_store), "--model", "smollm2-135m"],
+        [sys.executable, "-m", "qa.cli", "ask", ATTRIBUTION_Q, "--json", "--store", str(seeded_store), "--model", "qwen2.5-1.5b"],
         capture_output=True, text=True, cwd=REPO, timeout=600, check=True,
     )
     data = json.loads(out.stdout)

@@ -173,7 +173,9 @@ def test_directory_walk_is_sorted_skips_junk_and_survives_symlink_loop(tmp_path)
     articles, issues = load(root)
     assert [a.title for a in articles] == ["C", "B"]
     assert [(i.source, i.message, i.fatal) for i in issues] == [
-        (str(root / "a" / "pic.png"), "unsupported file type", False)
+        (str(root / "a" / "deep" / "up"), f"symbolic link to {root / 'a'}, already read: skipped", False),
+        (str(root / "a" / "pic.png"), "unsupported file type", False),
+        (str(root / "loop"), f"symbolic link to {root}, already read: skipped", False),
     ]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import RTQA
+from conftest import ATTRIBUTION_Q, RTQA
 from qa.answer_type import answer_type, offers_answer
 from qa.evidence import supports
 
@@ -40,6 +40,8 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     ("What proof was offered for the attribution?", "No proof was offered for the attribution.", True),  # polarity is news
     ("Who was killed in the attack?", "The attack was carried out on Friday.", True),  # "who" asks for no name
     ("Where is the base?", "The base is the base.", False),  # restates the question
+    ("Has the Iraqi government reacted?", "There hasn’t been a reaction yet from the Iraqi government.", True),
+    ("Has the Iraqi government reacted?", "This raises doubts about US claims that the PMU would attack an Iraqi base.", False),
 ])
 def test_answer_must_offer_what_was_asked(question, sentence, ok):
     assert offers_answer(question, sentence) is ok
@@ -64,3 +66,24 @@ def test_dev_set_from_realtime_qa():
     assert result["negated"]["lexical"] >= 0.95
     assert result["other-article"]["lexical"] >= 0.95
     assert result["swapped"]["lexical"] >= 0.85
+
+
+def test_false_lead_sentence_fails_the_whole_draft(seeded_store):
+    """True context after a false answer must not pass for an answer."""
+    from qa import Assistant
+    from qa.citations import DraftChecker, Verifier
+
+    question = "What did Iran's government say in response to the US strikes?"
+    passages = Assistant(seeded_store, model="none").retrieve(question)
+    checker = DraftChecker(Verifier(passages, question), question)
+    checker.feed("Iran's government said the strikes were illegal [1]. The US is likely to try to downplay "
+                 "the attacks on Iraqi government forces here by spinning the PMU as “Iranian” forces [2]. ")
+    checker.finish()
+    assert checker.failed and not checker.kept
+
+    good = DraftChecker(Verifier(passages, ATTRIBUTION_Q), ATTRIBUTION_Q)
+    for piece in ("No proof was offered ", "for the attribution [1]. ", "Officials did say the group has links to ",
+                  "Iran’s Quds Forces [1]."):
+        good.feed(piece)
+    good.finish()
+    assert not good.failed and good.answers and len(good.kept) == 2
