@@ -19,8 +19,8 @@ _TIME_WORDS = frozenset(
 )
 # Question openings and the answer type they ask for; the first match wins.
 _TYPES = (
-    # "Who" is left open: "a US contractor" answers "who was killed?" without a name.
     (re.compile(r"\bnames?\b"), "name"),
+    (re.compile(r"\b(?:who|whom)\b"), "agent"),
     (re.compile(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:number|percentage|share|amount)\b"), "number"),
     (re.compile(r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|time)\b"), "time"),
     (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should)\b"), "yes/no"),
@@ -33,7 +33,7 @@ ASKED_WORDS = 2
 
 
 def answer_type(question: str) -> str | None:
-    """"name", "number", "time", "yes/no", or None when any informative sentence may answer."""
+    """"name", "agent" (who), "number", "time", "yes/no", or None when any informative sentence may answer."""
     q = question.lower()
     return next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
 
@@ -44,7 +44,10 @@ def offers_answer(question: str, sentence: str) -> bool:
         return False  # it only restates the question
     kind = answer_type(question)
     if kind == "name":
-        return _near(_names(sentence) - content_terms(question), _NAMED, question, sentence)
+        return _near(_names(sentence) - content_terms(question), _NAMED, question, sentence, first_only=True)
+    if kind == "agent":
+        # A name next to the question's verb ("which killed a US contractor" for "who was killed?").
+        return _near(_names(sentence) - content_terms(question), _WHO, question, sentence, first_only=True)
     if kind == "number":
         return _near(None, _COUNTED, question, sentence)
     if kind == "yes/no":
@@ -61,18 +64,20 @@ def _names(text: str) -> set[str]:
     return content_terms(" ".join(found))
 
 
-_COUNTED = re.compile(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:number|percentage|share|amount)\b")
-_NAMED = re.compile(r"\bnames?\b(?: of)?")
+_COUNTED = re.compile(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:number|percentage|share|amount)\b", re.I)
+_NAMED = re.compile(r"\bnames?\b(?: of)?", re.I)
+_WHO = re.compile(r"\b(?:who|whom)\b", re.I)
 
 
-def _near(wanted: set[str] | None, opening: re.Pattern, question: str, sentence: str) -> bool:
+def _near(wanted: set[str] | None, opening: re.Pattern, question: str, sentence: str, first_only: bool = False) -> bool:
     """A wanted token (a new name; by default a number not in the question) within reach of what
     the question asks about: the first content words after its opening ("how many *people* ...
     *killed*"), not the rest of it, so "five bases" does not count the warplanes in "how many
-    warplanes hit bases?".
+    warplanes hit bases?". A name answers to one word only: the thing named, or the verb after "who".
     """
-    after = opening.split(question.lower(), maxsplit=1)[-1]
-    asked = set(list(dict.fromkeys(t for w in words(after) for t in content_terms(w)))[:ASKED_WORDS])
+    # Names in the question are its context, not what it asks about.
+    after = " ".join(w for w in _WORD.findall(opening.split(question, maxsplit=1)[-1]) if not w[0].isupper())
+    asked = set(list(dict.fromkeys(t for w in words(after) for t in content_terms(w)))[:1 if first_only else ASKED_WORDS])
     known = numbers(question)
     ws = words(sentence)
     stems = [next(iter(content_terms(w)), "") for w in ws]

@@ -38,7 +38,9 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     ("On what day were the airstrikes carried out?", "Warplanes carried out airstrikes over the course of Sunday.", True),
     ("When did the council vote?", "The council approved the plan after a long debate.", False),
     ("What proof was offered for the attribution?", "No proof was offered for the attribution.", True),  # polarity is news
-    ("Who was killed in the attack?", "The attack was carried out on Friday.", True),  # "who" asks for no name
+    ("Who was killed in Friday's rocket attack?", "The Friday rocket strikes on the base killed a US contractor.", True),
+    ("Who ordered the US airstrikes on the militia bases?", "US F-15 warplanes carried out airstrikes targeting Iraq’s militias.", False),
+    ("Who ordered the US airstrikes?", "The airstrikes were ordered by Defense Secretary Mark Esper.", True),
     ("Where is the base?", "The base is the base.", False),  # restates the question
     ("Has the Iraqi government reacted?", "There hasn’t been a reaction yet from the Iraqi government.", True),
     ("Has the Iraqi government reacted?", "This raises doubts about US claims that the PMU would attack an Iraqi base.", False),
@@ -51,7 +53,8 @@ def test_answer_types():
     assert answer_type("How much did it cost?") == "number"
     assert answer_type("In what year was it built?") == "time"
     assert answer_type("What is the name of the ship?") == "name"
-    assert answer_type("Who won?") is None
+    assert answer_type("Who won?") == "agent"
+    assert answer_type("What did the report find?") is None
 
 
 @pytest.mark.skipif(not (RTQA / "questions.jsonl").exists(), reason="RealTime QA data not beside the repo")
