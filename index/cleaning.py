@@ -65,14 +65,21 @@ def _is_junk(line: str) -> bool:
     return len(line) <= _MAX_JUNK_CHARS and _JUNK.fullmatch(line) is not None
 
 
+# Chat-template control text (ChatML, Llama [INST]/<<SYS>>) is never article prose: it is an
+# injection aimed at the model that will read the passage, so it goes with what it wraps.
+_CONTROL = re.compile(r"<\|im_start\|>.*?(?:<\|im_end\|>|$)|<<SYS>>.*?(?:<</SYS>>|$)|<\|[a-z_]+\|>|\[/?INST\]",
+                      re.DOTALL | re.IGNORECASE)
+
+
 def clean_text(text: str) -> str:
-    """Drop junk lines and normalise whitespace, keeping paragraphs apart with a blank line.
+    """Drop junk lines and chat-template control text, and normalise whitespace, keeping
+    paragraphs apart with a blank line.
 
     Characters inside lines are left alone (quotes stay verbatim); only runs of
     whitespace become single spaces.
     """
     paragraphs: list[list[str]] = [[]]
-    for raw in text.splitlines():
+    for raw in _CONTROL.sub(" ", text).splitlines():
         line = _SPACES.sub(" ", raw).strip()
         if not line:
             paragraphs.append([])

@@ -14,6 +14,10 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MAX_WORDPIECES = 256
 # The shared model is not safe to call from several threads at once.
 _LOCK = threading.Lock()
+# Calls with up to this many texts (a query, one question's candidate sentences) run on one
+# thread: on such small tensors torch's intra-op threads cost more in synchronisation than they
+# save, and collapse when another process holds the other core (query p50 51 vs 290 ms, load 10).
+SINGLE_THREAD_TEXTS = 128
 
 
 def model_dir() -> Path:
@@ -66,11 +70,29 @@ class Embedder:
         """Embed texts into unit vectors, shape ``(len(texts), 384)``, float32."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1:
+            # A question is embedded again when a date-filtered search is retried without the
+            # filter, and when it is asked again: remember recent single texts.
+            return _embed_one(texts[0], self.bf16).copy()
+        return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         import torch
 
         with _LOCK, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            vecs = _load_model().encode(
-                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=False,
-                convert_to_tensor=True, show_progress_bar=False,
-            )
+            threads = torch.get_num_threads()
+            if len(texts) <= SINGLE_THREAD_TEXTS:
+                torch.set_num_threads(1)  # costs well under a microsecond
+            try:
+                vecs = _load_model().encode(
+                    texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=False,
+                    convert_to_tensor=True, show_progress_bar=False,
+                )
+            finally:
+                torch.set_num_threads(threads)
         return vecs.float().cpu().numpy()
+
+
+@lru_cache(maxsize=256)
+def _embed_one(text: str, bf16: bool) -> np.ndarray:
+    return Embedder(bf16=bf16)._encode([text])

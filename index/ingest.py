@@ -1,10 +1,22 @@
-"""load → clean → chunk → embed → store, incrementally: unchanged articles cost nothing."""
+"""load → clean → chunk → embed → store, incrementally: unchanged articles cost nothing.
+
+Three stages run at once so the embedder, the bottleneck, never waits: a thread loads, cleans
+and chunks the next batch while the current one is embedded, and another writes the previous
+batch to Chroma.
+"""
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator, TypeVar
+
+import numpy as np
 
 from .chunking import chunk_article
 from .embedding import MAX_WORDPIECES, Embedder, Tokenizer
@@ -17,10 +29,34 @@ from .store import Store, chunk_id, chunk_metadata, embedding_input
 # that a kill mid-ingest loses little work.
 BATCH_CHUNKS = 256
 
+T = TypeVar("T")
+
 
 def store_settings(embedder: Embedder, chunk_tokens: int, overlap: int) -> dict[str, str | int]:
     """What a store must have been built with for its vectors to be comparable."""
     return {"embedding_model": embedder.name, "chunk_tokens": chunk_tokens, "overlap_sentences": overlap}
+
+
+def article_chunks(article: Article, tokenizer: Tokenizer, chunk_tokens: int, overlap: int) -> list[Chunk]:
+    """The article's chunks, sized so that headline + chunk fit the embedder unclipped."""
+    title_tokens = tokenizer.count([article.title])[0] + 1 if article.title else 0
+    budget = max(32, min(chunk_tokens, MAX_WORDPIECES - 2 - title_tokens))
+    return chunk_article(article, tokenizer, budget, overlap)
+
+
+@dataclass
+class _Batch:
+    """Whole articles' chunks, ready to embed, plus the bookkeeping of the articles read for it."""
+
+    articles: list[Article] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    docs: list[str] = field(default_factory=list)
+    metas: list[dict] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    read: int = 0
+    skipped: int = 0
+    replaced: int = 0
+    vectors: np.ndarray | None = None
 
 
 def ingest(
@@ -42,58 +78,145 @@ def ingest(
 
     started = time.perf_counter()
     store.ensure_compatible(store_settings(embedder, chunk_tokens, overlap))
+    store.repair()  # whatever a killed ingest left half-done, before deciding what is known
     report = IngestReport()
     known = {m["article_id"]: m["text_hash"] for _, _, m in store.iter_chunks(["metadatas"], where={"chunk_index": 0})}
-    seen: set[str] = set()
-    batch: list[tuple[Article, list[Chunk]]] = []
+    batches = _batches(load_paths(paths, limit=limit, max_file_bytes=max_file_bytes), dict(known), tokenizer,
+                       chunk_tokens, overlap, report.stages)
     bar = tqdm(total=limit, unit=" articles", file=sys.stderr, disable=not progress, dynamic_ncols=True)
-    for item in load_paths(paths, limit=limit, max_file_bytes=max_file_bytes):
-        if isinstance(item, LoadIssue):
-            report.issues.append(item)
-            report.rejected += item.fatal
-            if on_issue:
-                on_issue(item)
-            else:
-                tqdm.write(str(item), file=sys.stderr)  # above the bar, not through it
-            continue
-        bar.update(1)
-        if item.id in seen or known.get(item.id) == item.text_hash:
-            report.skipped += 1
-            continue
-        seen.add(item.id)
-        title_tokens = tokenizer.count([item.title])[0] + 1 if item.title else 0
-        budget = max(32, min(chunk_tokens, MAX_WORDPIECES - 2 - title_tokens))
-        chunks = chunk_article(item, tokenizer, budget, overlap)
-        report.replaced += item.id in known
-        batch.append((item, chunks))
-        if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
-            _flush(store, embedder, batch, known, report)
-    _flush(store, embedder, batch, known, report)
+    with ThreadPoolExecutor(1, thread_name_prefix="chroma-insert") as writer:
+        writing: Future | None = None
+        for item in _in_background(batches):
+            if isinstance(item, LoadIssue):
+                report.issues.append(item)
+                report.rejected += item.fatal
+                if on_issue:
+                    on_issue(item)
+                else:
+                    tqdm.write(str(item), file=sys.stderr)  # above the bar, not through it
+                continue
+            bar.update(item.read)
+            report.skipped += item.skipped
+            report.replaced += item.replaced
+            with _timed(report.stages, "embed"):
+                item.vectors = _embed_once(embedder, item.inputs)
+            if writing:
+                writing.result()  # one batch in flight: writes stay in order, errors surface here
+            writing = writer.submit(_write, store, item, known, report)
+        if writing:
+            writing.result()
     bar.close()
     if report.articles or not lexical_dir.exists():
-        load_lexical(store, lexical_dir)
+        with _timed(report.stages, "bm25"):
+            load_lexical(store, lexical_dir)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _flush(store: Store, embedder: Embedder, batch: list[tuple[Article, list[Chunk]]], known: dict[str, str], report: IngestReport) -> None:
-    """Embed and store whole articles, then drop the superseded chunks of replaced ones."""
-    if not batch:
-        return
-    ids, docs, metas, inputs = [], [], [], []
-    for article, chunks in batch:
-        for c in chunks:
-            ids.append(chunk_id(article, c))
-            docs.append(c.text)
-            metas.append(chunk_metadata(article, c, len(chunks)))
-            inputs.append(embedding_input(article.title, c.text))
-    vectors = embedder.embed(inputs)
-    store.add(ids, vectors, docs, metas)
-    fresh = set(ids)
-    for article, _ in batch:
-        if article.id in known:
-            store.delete([cid for cid in store.chunk_ids(article.id) if cid not in fresh])
-        known[article.id] = article.text_hash
-    report.articles += len(batch)
-    report.chunks += len(ids)
-    batch.clear()
+def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], tokenizer: Tokenizer,
+             chunk_tokens: int, overlap: int, stages: dict[str, float]) -> Iterator[_Batch | LoadIssue]:
+    """Load issues as they come, and batches of at least ``BATCH_CHUNKS`` chunks of new or changed articles."""
+    seen: set[str] = set()
+    batch = _Batch()
+    while True:
+        with _timed(stages, "load+clean"):
+            item = next(items, None)
+        if item is None:
+            break
+        if isinstance(item, LoadIssue):
+            yield item
+            continue
+        batch.read += 1
+        if item.id in seen or known.get(item.id) == item.text_hash:
+            batch.skipped += 1
+            continue
+        seen.add(item.id)
+        batch.replaced += item.id in known
+        with _timed(stages, "chunk"):
+            chunks = article_chunks(item, tokenizer, chunk_tokens, overlap)
+            batch.articles.append(item)
+            for c in chunks:
+                batch.ids.append(chunk_id(item, c))
+                batch.docs.append(c.text)
+                batch.metas.append(chunk_metadata(item, c, len(chunks)))
+                batch.inputs.append(embedding_input(item.title, c.text))
+        if len(batch.ids) >= BATCH_CHUNKS:
+            yield batch
+            batch = _Batch()
+    if batch.read:
+        yield batch
+
+
+def _embed_once(embedder: Embedder, inputs: list[str]) -> np.ndarray:
+    # Syndicated copies and boilerplate bodies repeat chunks verbatim: each is embedded once.
+    unique = list(dict.fromkeys(inputs))
+    vectors = embedder.embed(unique)
+    if len(unique) == len(inputs):
+        return vectors
+    row = {text: i for i, text in enumerate(unique)}
+    return vectors[[row[text] for text in inputs]]
+
+
+def _write(store: Store, batch: _Batch, known: dict[str, str], report: IngestReport) -> None:
+    """Store whole articles, then drop the superseded chunks of replaced ones."""
+    with _timed(report.stages, "insert"):
+        store.add(batch.ids, batch.vectors, batch.docs, batch.metas)
+        fresh = set(batch.ids)
+        for article in batch.articles:
+            if article.id in known:
+                store.delete([cid for cid in store.chunk_ids(article.id) if cid not in fresh])
+            known[article.id] = article.text_hash
+    report.articles += len(batch.articles)
+    report.chunks += len(batch.ids)
+
+
+@contextmanager
+def _timed(stages: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - started
+
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+def _in_background(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield ``items`` produced by a thread running up to ``depth`` items ahead; its errors re-raise here."""
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():  # give up once the consumer has gone away
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            put(_Failed(e))
+
+    thread = threading.Thread(target=produce, name="ingest-load", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join()

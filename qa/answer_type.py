@@ -28,7 +28,7 @@ _TYPES = (
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
 # How near (in words) the answer must be to what the question asks about ("killing at least 25").
-REACH = 4
+REACH = 6
 ASKED_WORDS = 2
 
 
@@ -66,6 +66,7 @@ def _names(text: str) -> set[str]:
 
 _COUNTED = re.compile(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:number|percentage|share|amount)\b", re.I)
 _NAMED = re.compile(r"\bnames?\b(?: of)?", re.I)
+_AUX_FIRST = re.compile(r"\s*(?:did|does|do|has|have|had|will|would|could|can|is|are|was|were)\b", re.I)
 _WHO = re.compile(r"\b(?:who|whom)\b", re.I)
 
 
@@ -77,7 +78,10 @@ def _near(wanted: set[str] | None, opening: re.Pattern, question: str, sentence:
     """
     # Names in the question are its context, not what it asks about.
     after = " ".join(w for w in _WORD.findall(opening.split(question, maxsplit=1)[-1]) if not w[0].isupper())
-    asked = set(list(dict.fromkeys(t for w in words(after) for t in content_terms(w)))[:1 if first_only else ASKED_WORDS])
+    terms = list(dict.fromkeys(t for w in words(after) for t in content_terms(w)))
+    asked = set(terms[:1 if first_only else ASKED_WORDS])
+    if _AUX_FIRST.match(after) and terms:
+        asked.add(terms[-1])  # "how much did the restoration *cost*": the verb comes last
     known = numbers(question)
     ws = words(sentence)
     stems = [next(iter(content_terms(w)), "") for w in ws]

@@ -148,8 +148,9 @@ class Assistant:
         abstain = Answer(question, ABSTENTION, True, passages=passages, mode=mode)
         extracted = extract_answer(question, passages, ranked)
         relevant = bool(ranked) and ranked[0].score >= RELEVANCE_GATE
-        # Default mode spends no model time when no sentence offers an answer of the asked type.
-        llm = self.llm if relevant and (mode == "generate" or mode == "default" and not extracted.abstained) else None
+        # The model runs even when no sentence offers the asked type word for word: it can bridge a
+        # paraphrase ("Author: Jason Ditz" answers "who wrote it?"), and its sentences are verified.
+        llm = self.llm if relevant and mode != "extract" else None
         if llm is None:
             yield extracted
             return
@@ -170,6 +171,9 @@ class Assistant:
         finally:
             stream.close()
         checker.finish()
+        for _ in checker.confirm():
+            if checker.answers:
+                yield Answer(question, checker.text, False, list(verifier.citations), passages, "generate", llm.name)
         log.debug("draft %r: kept %s%s", checker.draft, checker.kept, " (lead sentence failed)" * checker.failed)
         if checker.answers and not checker.failed:
             text = checker.text

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from index.chunking import split_sentences
 
@@ -76,14 +76,23 @@ class Verifier:
     def citations(self) -> list[Citation]:
         return self.builder.citations
 
-    def check(self, claim: Claim) -> str | None:
-        """The claim rendered as ``text [n]`` if some passage states it (cited ones first), else None."""
+    def check(self, claim: Claim, judged: bool = True) -> str | None:
+        """The claim rendered as ``text [n]`` if some passage states it (cited ones first), else None.
+
+        ``judged=False`` skips the LLM judge: for a look while that same model is still writing.
+        """
+        evidence = self.locate(claim, judged)
+        return f"{claim.text.rstrip()} [{self.builder.cite(evidence)}]" if evidence else None
+
+    def locate(self, claim: Claim, judged: bool = True) -> Sentence | None:
+        """The sentence to quote for the claim, from the first passage that states it."""
         cited = [n - 1 for n in claim.cited if 1 <= n <= len(self.sentences)]
         # A claim cited to the wrong passage may still be true in another.
         for i in cited + [i for i in range(len(self.sentences)) if i not in cited]:
             evidence = _support(claim.text, self.sentences[i], self.question)
-            if evidence and (self.judge is None or self.judge(claim.text, self.passages[i].text) >= JUDGE_THRESHOLD):
-                return f"{claim.text.rstrip()} [{self.builder.cite(evidence)}]"
+            if evidence and (not judged or self.judge is None
+                             or self.judge(claim.text, self.passages[i].text) >= JUDGE_THRESHOLD):
+                return evidence
         return None
 
 
@@ -92,7 +101,9 @@ class DraftChecker:
 
     Small models put the answer first and context after it. When that lead sentence offers an
     answer and fails verification, the draft has failed: the true context after a false answer
-    must not pass for an answer, so the rest is not checked.
+    must not pass for an answer, so the rest is not checked. The LLM judge cannot run while its
+    model is still writing, so with a judge the sentences that pass the word checks wait for
+    :meth:`confirm`, after the stream.
     """
 
     def __init__(self, verifier: Verifier, question: str) -> None:
@@ -101,6 +112,7 @@ class DraftChecker:
         self.answers = False  # whether a kept sentence offers an answer to the question
         self.failed = False
         self._draft, self._done = "", 0
+        self._pending: list[tuple[int, Claim]] = []
 
     @property
     def draft(self) -> str:
@@ -119,20 +131,37 @@ class DraftChecker:
         """Check the final sentence; True when it was kept."""
         return self._check(parse_claims(self._draft))
 
+    def confirm(self) -> Iterator[None]:
+        """Put the sentences awaiting the judge to it, in order; yields after each one kept."""
+        for index, claim in self._pending:
+            if self.failed:
+                break
+            if self._keep(index, claim, self.verifier.check(claim)):
+                yield
+        self._pending = []
+
     def _check(self, claims: list[Claim]) -> bool:
         before = len(self.kept)
         for claim in claims[self._done:]:
             if self.failed:
                 break
-            text = self.verifier.check(claim)
-            offers = offers_answer(self.question, claim.text)
-            if text:
-                self.kept.append(text)
-                self.answers |= offers
-            elif self._done == 0 and offers:
-                self.failed = True
+            if self.verifier.judge is None:
+                self._keep(self._done, claim, self.verifier.check(claim))
+            elif self.verifier.locate(claim, judged=False):
+                self._pending.append((self._done, claim))
+            else:
+                self._keep(self._done, claim, None)
             self._done += 1
         return len(self.kept) > before
+
+    def _keep(self, index: int, claim: Claim, rendered: str | None) -> bool:
+        offers = offers_answer(self.question, claim.text)
+        if rendered:
+            self.kept.append(rendered)
+            self.answers |= offers
+        elif index == 0 and offers:
+            self.failed = True
+        return rendered is not None
 
 
 def verify(draft: str, passages: list[Passage], question: str = "") -> tuple[str, list[Citation]]:

@@ -76,3 +76,12 @@ def test_cli_ask_json_has_answer_and_offsets(seeded_store):
     cite = data["citations"][0]
     assert {"n", "title", "url", "published", "passage", "start", "end", "quote"} <= set(cite)
     assert cite["end"] - cite["start"] == len(cite["quote"])
+
+
+def test_qwen_abstains_when_the_article_does_not_say(qwen):
+    """Answerable-looking questions whose answer the seed article lacks: the model's guess must not pass."""
+    for question in ("What was the name of the US contractor killed in the attack near Kirkuk?",
+                     "Who ordered the US airstrikes on the militia bases?"):
+        answer = qwen.ask(question)
+        assert answer.abstained and answer.text == "The sources don't say." and not answer.citations
+        assert answer.passages  # the closest passages are still listed

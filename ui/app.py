@@ -1,50 +1,176 @@
-"""A minimal Gradio page over the public ``qa`` API: ask, read the answer and its cited sources."""
+"""The Gradio page: a chat over the stored articles, and a side panel to add, list and remove them.
+
+It calls the public ``qa`` API only; answering, rewriting and ingesting live in ``qa`` and ``index``.
+"""
 from __future__ import annotations
 
-import html
+import contextlib
+import ipaddress
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlparse
 
-from qa import Answer, Assistant
+from index.models import date_label
+from qa import Assistant
 
+from . import chat, render, upload
 
-def render(answer: Answer) -> str:
-    """The answer and its citation cards as HTML; all article text is escaped, never trusted."""
-    kind = "abstained" if answer.abstained else "answer"
-    parts = [f'<div class="{kind}"><p>{html.escape(answer.text)}</p>']
-    for c in answer.citations:
-        i = c.passage.find(c.quote)
-        before, after = c.passage[:i], c.passage[i + len(c.quote):]
-        link = f' <a href="{html.escape(c.url, quote=True)}" rel="noopener noreferrer">{html.escape(c.url)}</a>' if c.url.startswith(("http://", "https://")) else ""
-        parts.append(
-            f'<div class="card" id="cite-{c.n}"><b>[{c.n}] {html.escape(c.title)}</b> ({c.date_label}){link}'
-            f"<p>{html.escape(before)}<mark>{html.escape(c.quote)}</mark>{html.escape(after)}</p></div>"
-        )
-    if answer.abstained and answer.passages:
-        parts.append("<p>Closest passages:</p><ul>")
-        parts += [f"<li>{html.escape(p.title)} ({p.date_label})</li>" for p in answer.passages[:3]]
-        parts.append("</ul>")
-    return "".join(parts) + "</div>"
+SEED_QA = Path(__file__).resolve().parents[1] / "seeds" / "seed_qa.jsonl"
+# Retrieval runs in parallel; the model itself serves one answer at a time (it holds a lock).
+ASK_CONCURRENCY = 4
+MODES = ["default", "generate", "extract"]
 
 
 def build(assistant: Assistant):
     import gradio as gr
 
-    def ask(question: str, as_of: str, mode: str) -> str:
-        if not question.strip():
-            return "<p>Type a question.</p>"
-        return render(assistant.ask(question, as_of=as_of.strip() or None, mode=mode))
+    def on_ask(question, turns, as_of, sites, mode):
+        # closing(): when Stop cancels this handler, the answer stream is closed (see chat.in_background).
+        with contextlib.closing(chat.ask(assistant, question, turns, as_of, sites or (), mode)) as updates:
+            for k, now in enumerate(updates):
+                if now is None:  # nothing new: Gradio gets a chance to cancel
+                    yield gr.skip(), gr.skip(), gr.skip()
+                else:  # empty the box once; later it may hold the next question being typed
+                    yield ("" if k == 0 else gr.skip()), now, render.chat(now)
+
+    def on_stop(turns):
+        turns = chat.stop(turns)
+        return turns, render.chat(turns)
+
+    def on_upload(paths, progress=gr.Progress()):
+        if not paths:
+            return "<p>Choose one or more files first.</p>", None
+        return render.results(upload.ingest_files(assistant, paths, progress)), None
+
+    def on_paste(title, text, date, url):
+        if not text.strip():
+            return "<p>Paste the article's text first.</p>", title, text, date, url
+        return render.results([upload.ingest_pasted(assistant, title, text, date, url)]), "", "", "", ""
+
+    def on_remove(article_id):
+        if not article_id:
+            return "<p>Pick an article first.</p>"
+        n = assistant.remove(article_id)
+        row = render.FileResult(article_id, "removed" if n else "rejected", f"{n} chunks removed" if n else "not found")
+        return render.results([row])
+
+    def refresh():
+        articles = assistant.articles()
+        sites = sorted({site(a.url) for a in articles} - {""})
+        choices = [(f"{a.title or a.id} ({date_label(a.published)})", a.id) for a in articles]
+        return (render.stats(assistant.stats()), render.articles(articles),
+                gr.Dropdown(choices=choices, value=None), gr.Dropdown(choices=sites))
+
+    def answer(question: str, as_of: str = "", sites: list[str] | None = None, mode: str = "") -> dict:
+        """One final answer as JSON (the Answer dataclass), for programmatic clients."""
+        return assistant.ask(question, as_of=as_of.strip() or None, sites=sites or (), mode=mode or None).to_dict()
 
     with gr.Blocks(title="newsqa") as demo:
-        gr.Markdown("## newsqa — answers from your news articles, with cited passages")
+        turns = gr.State([])
         with gr.Row():
-            question = gr.Textbox(label="Question", scale=4)
-            as_of = gr.Textbox(label="As of (YYYY-MM-DD)", scale=1)
-            mode = gr.Dropdown(["default", "generate", "extract"], value=assistant.config.mode, label="Mode", scale=1)
-        out = gr.HTML()
-        gr.Button("Ask", variant="primary").click(ask, [question, as_of, mode], out)
-        question.submit(ask, [question, as_of, mode], out)
+            with gr.Column(scale=3):
+                gr.Markdown("## newsqa: answers from your news articles, with cited passages")
+                transcript = gr.HTML(render.chat([]), elem_id="nq-transcript", js_on_load=None)
+                question = gr.Textbox(label="Question", placeholder="Ask about the stored articles…  (Enter to send)",
+                                      elem_id="nq-question", autofocus=True)
+                with gr.Row():
+                    ask_btn = gr.Button("Ask", variant="primary", elem_id="nq-ask")
+                    stop_btn = gr.Button("Stop", variant="stop", elem_id="nq-stop")
+                    clear_btn = gr.Button("New chat", elem_id="nq-clear")
+                if examples := seed_questions():
+                    gr.Examples([[q] for q in examples], inputs=[question], label="Example questions")
+            with gr.Column(scale=2, elem_id="nq-side"):
+                with gr.Accordion("Answer settings", open=True):
+                    mode = gr.Radio(MODES, value=assistant.config.mode, label="Answer mode", elem_id="nq-mode",
+                                    info="default: quote at once, then the model; generate: model only; extract: quote only")
+                    as_of = gr.Textbox(label="As of (YYYY-MM-DD)", placeholder="any date", elem_id="nq-as-of",
+                                       info="ignore articles published after this date")
+                    sites = gr.Dropdown([], multiselect=True, allow_custom_value=True, label="Only these sites",
+                                        elem_id="nq-sites")
+                with gr.Accordion("Add articles", open=True):
+                    files = gr.File(file_count="multiple", type="filepath", elem_id="nq-files",
+                                    label="Upload txt, md, html, jsonl, jsonl.gz (several at once)")
+                    upload_btn = gr.Button("Add files", elem_id="nq-upload")
+                    with gr.Accordion("…or paste an article", open=False, elem_id="nq-paste"):
+                        p_title = gr.Textbox(label="Title", elem_id="nq-paste-title")
+                        p_text = gr.Textbox(label="Text", lines=6, elem_id="nq-paste-text")
+                        p_date = gr.Textbox(label="Date (optional)", placeholder="YYYY-MM-DD", elem_id="nq-paste-date")
+                        p_url = gr.Textbox(label="URL (optional)", elem_id="nq-paste-url")
+                        paste_btn = gr.Button("Add article", elem_id="nq-paste-add")
+                    results = gr.HTML(elem_id="nq-results", js_on_load=None)
+                with gr.Accordion("Store", open=True):
+                    stats = gr.HTML(elem_id="nq-stats", js_on_load=None)
+                    listing = gr.HTML(elem_id="nq-articles", js_on_load=None)
+                    pick = gr.Dropdown([], label="Article to remove", elem_id="nq-pick")
+                    remove_btn = gr.Button("Remove article", variant="stop", elem_id="nq-remove")
+
+        store_views = [stats, listing, pick, sites]
+        asking = gr.on([ask_btn.click, question.submit], on_ask, [question, turns, as_of, sites, mode],
+                       [question, turns, transcript], api_name="ask", concurrency_limit=ASK_CONCURRENCY,
+                       concurrency_id="ask", trigger_mode="always_last")
+        stop_btn.click(on_stop, turns, [turns, transcript], cancels=[asking], api_name=False)
+        clear_btn.click(lambda: ([], render.chat([])), None, [turns, transcript], cancels=[asking], api_name=False)
+        # Ingest and remove write the store: one at a time.
+        upload_btn.click(on_upload, files, [results, files], concurrency_id="write", api_name=False
+                         ).then(refresh, None, store_views, api_name=False)
+        paste_btn.click(on_paste, [p_title, p_text, p_date, p_url], [results, p_title, p_text, p_date, p_url],
+                        concurrency_id="write", api_name=False).then(refresh, None, store_views, api_name=False)
+        remove_btn.click(on_remove, pick, results, concurrency_id="write", api_name=False
+                         ).then(refresh, None, store_views, api_name=False)
+        demo.load(refresh, None, store_views, api_name=False)
+        gr.api(answer, api_name="answer", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
     return demo
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the UI; loopback only unless told otherwise."""
-    build(assistant).launch(server_name=host, server_port=port, share=False)
+def seed_questions() -> list[str]:
+    """Example questions from seeds/seed_qa.jsonl (none when the seeds are not there)."""
+    if not SEED_QA.is_file():
+        return []
+    return [json.loads(line)["question"] for line in SEED_QA.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def site(url: str) -> str:
+    """The site filter's key for a URL, as the store records it: host without "www."."""
+    return urlparse(url).netloc.lower().removeprefix("www.")
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``user:password`` as Gradio's auth pair."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not (user and sep and password):
+        raise ValueError("--auth must be USER:PASSWORD")
+    return user, password
+
+
+def exposure_warning(host: str, auth: str | None) -> str | None:
+    """A warning when the UI is reachable beyond this machine with no login; None when it is fine."""
+    if auth or is_loopback(host):
+        return None
+    return (f"newsqa: warning: serving on {host} without --auth: anyone who can reach this port "
+            "can read, add and remove articles")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
+          max_upload_mb: float = 64) -> None:
+    """Serve the UI (loopback unless told otherwise); uploads above ``max_upload_mb`` are refused."""
+    credentials = parse_auth(auth)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
+    import gradio as gr
+
+    # System fonts: the default theme would fetch Google Fonts, and there is no internet.
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    build(assistant).queue().launch(server_name=host, server_port=port, auth=credentials, share=False,
+                                    max_file_size=int(max_upload_mb * 2**20), theme=theme, css=render.CSS,
+                                    show_error=True)

@@ -1,0 +1,1 @@
+"""Speed and quality benchmark of the whole pipeline on the RealTime QA corpus (``python -m bench``)."""

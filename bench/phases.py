@@ -1,0 +1,174 @@
+"""The two measured phases, each run in its own process by :mod:`bench.run`."""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+
+def ingest(args: argparse.Namespace) -> dict:
+    """Raw embedding limit on the corpus's own chunks, then the real ingest, then an unchanged re-ingest."""
+    from index.embedding import Embedder, Tokenizer
+    from index.ingest import article_chunks
+    from index.loading import load_paths
+    from index.models import Article
+    from index.store import embedding_input
+    from qa import Assistant
+    from qa.config import Config
+
+    cfg = Config.from_env(store=args.store, model="none")
+    limit = args.limit or None
+    articles = [a for a in load_paths([args.corpus], limit=limit) if isinstance(a, Article)]
+    tokenizer = Tokenizer()
+    inputs = [embedding_input(a.title, c.text) for a in articles
+              for c in article_chunks(a, tokenizer, cfg.chunk_tokens, cfg.chunk_overlap_sentences)]
+    embedder = Embedder(cfg.embed_batch_size, cfg.embed_bf16)
+    started = time.perf_counter()
+    embedder.embed(["warm up"])
+    model_load = time.perf_counter() - started
+    sample = inputs[: args.raw_sample] if args.raw_sample else inputs
+    started = time.perf_counter()
+    embedder.embed(sample)
+    raw_rate = len(sample) / (time.perf_counter() - started)
+    del articles, inputs
+
+    assistant = Assistant(args.store, config=cfg)
+    report = assistant.ingest([args.corpus], limit=limit)
+    again = assistant.ingest([args.corpus], limit=limit)
+    return {
+        "model_load_s": model_load,
+        "raw_chunks_per_s": raw_rate,
+        "raw_sample_chunks": len(sample),
+        "articles": report.articles,
+        "chunks": report.chunks,
+        "rejected": report.rejected,
+        "seconds": report.seconds,
+        "stages_s": report.stages,
+        "reingest_s": again.seconds,
+        "reingest_embedded_chunks": again.chunks,
+        "store_bytes": sum(p.stat().st_size for p in Path(args.store).rglob("*") if p.is_file()),
+        "peak_rss_bytes": _peak_rss(),
+    }
+
+
+def serve(args: argparse.Namespace) -> dict:
+    """Retrieval latencies, answer-recall@5, then answer latencies with the LLM, in one serving process."""
+    from index.lexical import load_lexical
+    from qa import Assistant
+    from qa.retrieval import HybridRetriever
+
+    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
+    assistant = Assistant(args.store, model=args.model)
+    started = time.perf_counter()
+    assistant.retrieve("warm up")
+    first_retrieve = time.perf_counter() - started
+    c = assistant.config
+    lexical = load_lexical(assistant.store, assistant.lexical_dir)
+    dense = HybridRetriever(assistant.store, lexical, assistant.embedder, candidates=c.candidates).dense
+    timed = questions[: args.latency_questions]
+    latency = {
+        "bm25": _times(lambda q: lexical.search(q["question"], c.candidates), timed),
+        "dense": _times(lambda q: dense.retrieve(q["question"]), timed),
+        "hybrid": _times(lambda q: assistant.retrieve(q["question"], as_of=q["date"]), timed),
+    }
+
+    stored = {a.url for a in assistant.articles()}
+    answerable = [q for q in questions if q["answer_in_corpus"] and stored & set(q["answer_urls"])]
+    top_k, c.top_k = c.top_k, 5
+    url_hits = text_hits = 0
+    for q in answerable:
+        passages = assistant.retrieve(q["question"], as_of=q["date"])
+        url_hits += any(p.url in q["answer_urls"] for p in passages)
+        text_hits += any(_norm(q["answer"]) in _norm(p.text) for p in passages)
+    c.top_k = top_k
+
+    result = {
+        "first_retrieve_s": first_retrieve,
+        "latency_questions": len(timed),
+        "retrieval_ms": {k: _percentiles(v, (50, 95, 99)) for k, v in latency.items()},
+        "recall_questions": len(answerable),
+        "article_recall_at_5": url_hits / len(answerable) if answerable else None,
+        "answer_recall_at_5": text_hits / len(answerable) if answerable else None,
+    }
+    if args.answers:
+        result["answers"] = _answer_latency(assistant, answerable or questions, args.answers)
+    result["peak_rss_bytes"] = _peak_rss()
+    return result
+
+
+def _answer_latency(assistant, questions: list[dict], n: int) -> dict:
+    """Extract mode over every question; generate mode (with the LLM) over the first ``n``."""
+    started = time.perf_counter()
+    llm = _FirstPiece(assistant.llm)
+    model_load = time.perf_counter() - started
+    assistant.__dict__["llm"] = llm  # the cached property's slot: ask() now streams through the probe
+    extract = _times(lambda q: assistant.ask(q["question"], as_of=q["date"], mode="extract"), questions)
+    first_token, first_sentence, full, cited = [], [], [], 0
+    for q in questions[:n]:
+        llm.first = None
+        started, shown = time.perf_counter(), None
+        for answer in assistant.ask_stream(q["question"], as_of=q["date"], mode="generate"):
+            if shown is None and not answer.abstained:
+                shown = time.perf_counter() - started
+        full.append(time.perf_counter() - started)
+        if shown is not None:
+            first_sentence.append(shown)
+        cited += not answer.abstained
+        if llm.first is not None:
+            first_token.append(llm.first - started)
+    return {
+        "model": llm.name,
+        "model_load_s": model_load,
+        "extract_ms": _percentiles(extract, (50, 95)),
+        "extract_questions": len(questions),
+        "generate_questions": len(full),
+        "generate_cited": cited,
+        "generate_ms": _percentiles(full, (50, 95)),
+        "first_token_ms": _percentiles(first_token, (50, 95)),
+        "first_verified_sentence_ms": _percentiles(first_sentence, (50, 95)),
+    }
+
+
+class _FirstPiece:
+    """An LLM wrapper noting when its first text piece arrives."""
+
+    def __init__(self, llm) -> None:
+        self.llm, self.name, self.first = llm, llm.name, None
+
+    def stream(self, messages, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+        for piece in self.llm.stream(messages, max_tokens, stop):
+            if self.first is None:
+                self.first = time.perf_counter()
+            yield piece
+
+    def complete(self, messages, max_tokens: int, stop: list[str] | None = None) -> str:
+        return "".join(self.stream(messages, max_tokens, stop))
+
+
+def _times(call, items: list) -> list[float]:
+    out = []
+    for item in items:
+        started = time.perf_counter()
+        call(item)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def _percentiles(seconds: list[float], ps: tuple[int, ...]) -> dict[str, float | None]:
+    if not seconds:
+        return {f"p{p}": None for p in ps}
+    return {f"p{p}": float(np.percentile(seconds, p)) * 1000 for p in ps}
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB

@@ -1,0 +1,59 @@
+"""The benchmark's one table: every figure beside its target (issue 6), if it has one."""
+from __future__ import annotations
+
+GIB = 2**30
+STAGES = ("load+clean", "chunk", "embed", "insert", "bm25")
+
+
+def table(r: dict) -> str:
+    ing, srv = r["ingest"], r["serve"]
+    rate = ing["chunks"] / ing["seconds"] if ing["seconds"] else 0.0
+    ratio = rate / ing["raw_chunks_per_s"]
+    rows = [
+        ("load average (1/5/15 min)", r["load"], ""),
+        ("raw embedding limit", f"{ing['raw_chunks_per_s']:.1f} chunks/s ({ing['raw_sample_chunks']} chunks)", ""),
+        ("ingest", f"{ing['articles']} articles, {ing['chunks']} chunks in {ing['seconds']:.1f}s", ""),
+        ("ingest throughput", f"{ing['articles'] / ing['seconds']:.2f} articles/s, {rate:.1f} chunks/s", ""),
+        ("ingest / raw limit", f"{ratio:.0%}", _mark(ratio >= 0.9, ">= 90%")),
+        ("stage busy time (s, overlapping)",
+         ", ".join(f"{s} {ing['stages_s'].get(s, 0.0):.1f}" for s in STAGES), ""),
+        ("re-ingest unchanged", f"{ing['reingest_s']:.1f}s, {ing['reingest_embedded_chunks']} chunks embedded",
+         _mark(ing["reingest_s"] < 60, "< 60 s")),
+        ("embedder load", f"{ing['model_load_s']:.1f}s", ""),
+    ]
+    for kind, ms in srv["retrieval_ms"].items():
+        target = _mark(ms["p95"] <= 50, "p95 <= 50 ms") if kind == "hybrid" else ""
+        rows.append((f"retrieval {kind} ({srv['latency_questions']} q)", _ms(ms), target))
+    n = srv["recall_questions"]
+    if n:
+        rows.append(("answer-recall@5", f"{srv['answer_recall_at_5']:.1%} of {n} answerable questions", ""))
+        rows.append(("article-recall@5", f"{srv['article_recall_at_5']:.1%}", ""))
+    if a := srv.get("answers"):
+        rows += [
+            ("extract answer", f"{_ms(a['extract_ms'])} ({a['extract_questions']} q)",
+             _mark(_le(a["extract_ms"]["p50"], 1000), "p50 <= 1 s")),
+            (f"generate answer, {a['model']}", f"{_ms(a['generate_ms'])} ({a['generate_cited']}/"
+             f"{a['generate_questions']} cited)", _mark(_le(a["generate_ms"]["p50"], 10000), "p50 <= 10 s")),
+            ("time to first token", _ms(a["first_token_ms"]), ""),
+            ("first verified model sentence", _ms(a["first_verified_sentence_ms"]), ""),
+        ]
+    rows += [
+        ("peak RSS ingest / serving", f"{ing['peak_rss_bytes'] / GIB:.2f} / {srv['peak_rss_bytes'] / GIB:.2f} GiB",
+         _mark(max(ing["peak_rss_bytes"], srv["peak_rss_bytes"]) <= 3 * GIB, "<= 3 GiB")),
+        ("store on disk", f"{ing['store_bytes'] / 2**20:.1f} MiB", ""),
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    vwidth = max(len(value) for _, value, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value:<{vwidth}}  {target}".rstrip() for name, value, target in rows)
+
+
+def _ms(p: dict[str, float | None]) -> str:
+    return " ".join(f"{k} {v:.0f} ms" if v is not None else f"{k} -" for k, v in p.items())
+
+
+def _le(value: float | None, limit: float) -> bool:
+    return value is not None and value <= limit
+
+
+def _mark(ok: bool, target: str) -> str:
+    return f"{'ok' if ok else 'MISSED'} (target {target})"

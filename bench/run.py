@@ -1,0 +1,70 @@
+"""``python -m bench``: ingest a slice of a corpus, then time retrieval and answers, in two child processes.
+
+Each phase runs in its own process so its peak RSS is its own: ingest, then serving (what a
+long-lived ``newsqa serve`` holds). The physical limit comes first: the same model embedding
+the same chunks with nothing else running, against which the pipeline's throughput is judged.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .report import table
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "data" / "realtimeqa-2022" / "articles.jsonl.gz"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--corpus", type=Path, default=CORPUS, help="articles (.jsonl.gz); questions.jsonl beside it")
+    p.add_argument("--questions", type=Path, help="default: questions.jsonl beside the corpus")
+    p.add_argument("--limit", type=int, default=400, help="first N articles (0 = all)")
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--store", type=Path, help="store folder (default: a fresh temp folder, removed after)")
+    p.add_argument("--raw-sample", type=int, default=1024, help="chunks for the raw embedding limit (0 = all)")
+    p.add_argument("--latency-questions", type=int, default=300, help="questions timed for retrieval (>= 200)")
+    p.add_argument("--answers", type=int, default=10, help="questions answered per mode with the LLM (0 = skip)")
+    p.add_argument("--model", default="qwen2.5-1.5b", help="LLM for the answer latencies")
+    p.add_argument("--phase", choices=("ingest", "serve"), help=argparse.SUPPRESS)
+    p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.questions = args.questions or args.corpus.with_name("questions.jsonl")
+    if args.phase:
+        from . import phases
+
+        result = getattr(phases, args.phase)(args)
+        args.out.write_text(json.dumps(result))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="newsqa-bench-") as tmp:
+        args.store = args.store or Path(tmp) / "store"
+        results = {"limit": args.limit, "load": _load_average()}
+        for phase in ("ingest", "serve"):
+            results[phase] = _child(phase, args, Path(tmp) / f"{phase}.json")
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def _child(phase: str, args: argparse.Namespace, out: Path) -> dict:
+    argv = [sys.executable, "-m", "bench", "--phase", phase, "--out", str(out), "--corpus", str(args.corpus),
+            "--questions", str(args.questions), "--limit", str(args.limit), "--store", str(args.store),
+            "--raw-sample", str(args.raw_sample), "--latency-questions", str(args.latency_questions),
+            "--answers", str(args.answers), "--model", args.model]
+    subprocess.run(argv, check=True, cwd=REPO)
+    return json.loads(out.read_text())
+
+
+def _load_average() -> str:
+    # The machine may be shared: every figure is only as quiet as this.
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -1,0 +1,60 @@
+"""The ``newsqa eval`` subcommands: ``qa`` (a Q&A file) and ``rtqa`` (a RealTime QA folder)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from qa.config import Config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register ``eval qa`` and ``eval rtqa`` under the ``newsqa`` command's subparsers."""
+    ev = sub.add_parser("eval", help="evaluate answers, citations and retrieval on a benchmark")
+    kinds = ev.add_subparsers(dest="eval_kind", required=True)
+    # Not a child of ``common``: overriding its --store there would rewrite the shared option for every command.
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--chroma-url", help="use a Chroma server instead of the local store ($NEWSQA_CHROMA_URL)")
+    shared.add_argument("--store", help="store to ingest the documents into and answer from "
+                                        "(default: one cached per corpus under ~/.cache/newsqa/evals/)")
+    shared.add_argument("--mode", choices=["default", "generate", "extract"])
+    shared.add_argument("--model", help="packaged model name, a .gguf path, or 'none' ($NEWSQA_MODEL)")
+    shared.add_argument("--threads", type=int, help="llama.cpp threads ($NEWSQA_N_THREADS)")
+    shared.add_argument("--out", help="run folder (default evals/runs/<time>-<kind>/); an existing one resumes")
+
+    qa = kinds.add_parser("qa", parents=[shared], help="a Q&A file: id, question, answer, must_include, "
+                                                       "evidence, answerable")
+    qa.add_argument("file", type=Path)
+    qa.add_argument("--docs", type=Path, action="append",
+                    help="documents to answer from (repeatable; default seeds/articles/)")
+    qa.add_argument("--judge", default="auto",
+                    help="citation support judge: 'auto' (the answering model, lexical without one), "
+                         "'lexical', or a model name / .gguf path")
+
+    rt = kinds.add_parser("rtqa", parents=[shared], help="a RealTime QA folder: articles.jsonl.gz + questions.jsonl")
+    rt.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
+    rt.add_argument("--limit", type=int, help="N questions spread evenly over the file (default all)")
+    rt.add_argument("--mc", choices=["auto", "lexical"], default="auto",
+                    help="multiple choice: 'auto' adds the LLM's yes/no per choice when the mode uses the LLM "
+                         "(one long prompt per question); 'lexical' scores support in the passages only")
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """Run the chosen evaluation, print its summary table and where its report is."""
+    from .report import text_table
+
+    store = Path(args.store) if args.store else None
+    if args.eval_kind == "qa":
+        from .qa_eval import evaluate_qa, summary_rows
+
+        docs = args.docs or [REPO / "seeds" / "articles"]
+        run_path, results = evaluate_qa(args.file, docs, config, args.out, store, args.judge)
+    else:
+        from .rtqa import evaluate_rtqa, summary_rows
+
+        data = args.data or REPO.parent / "shared" / "data" / "realtimeqa-2022"
+        run_path, results = evaluate_rtqa(data, config, args.out, store, args.limit, args.mc)
+    print(text_table(summary_rows(results)))
+    print(f"\nreport: {run_path / 'report.md'}\nresults: {run_path / 'results.json'}")
+    return 0

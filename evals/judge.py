@@ -1,0 +1,61 @@
+"""Support judges for citation scoring, independent of the pipeline's own verifier."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from qa.config import Config
+from qa.llm import LlamaCppLLM, judge_yes_no, load_llm
+
+from .matching import words
+
+_SYSTEM = "You check news answers against their sources. Reply with yes or no only."
+
+
+class Judge(Protocol):
+    name: str
+
+    def supports(self, claim: str, passages: list[str]) -> bool:
+        """Whether ``passages`` together fully state ``claim``."""
+        ...
+
+
+@dataclass
+class LLMJudge:
+    """P(yes) >= 0.5 from a local model's first reply token (``qa.llm.judge_yes_no``)."""
+
+    llm: LlamaCppLLM
+
+    @property
+    def name(self) -> str:
+        return f"LLM yes/no judge ({self.llm.name})"
+
+    def p_yes(self, user: str) -> float:
+        return judge_yes_no(self.llm, [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}])
+
+    def supports(self, claim: str, passages: list[str]) -> bool:
+        sources = "\n".join(f'"{p}"' for p in passages)
+        return self.p_yes(f"Sources:\n{sources}\n\nClaim: {claim}\n\n"
+                          "Do the sources fully support the claim? Answer yes or no.") >= 0.5
+
+
+class LexicalJudge:
+    """Fallback without a model: a word-overlap heuristic, not an entailment judgement."""
+
+    name = "lexical fallback (>= 80% of the claim's 3+ letter words and numbers in the passages)"
+
+    def supports(self, claim: str, passages: list[str]) -> bool:
+        claim_words = {w for w in words(claim) if len(w) > 2 or w.isdigit()}
+        found = set(words(" ".join(passages)))
+        return bool(claim_words) and len(claim_words & found) >= 0.8 * len(claim_words)
+
+
+def make_judge(spec: str, config: Config, answering_llm: object) -> Judge:
+    """``spec``: "auto" (the answering model, else lexical), "lexical", or a model name / .gguf path."""
+    if spec == "lexical":
+        return LexicalJudge()
+    llm = answering_llm if spec == "auto" else load_llm(Config(model=spec, n_ctx=config.n_ctx,
+                                                               n_threads=config.n_threads,
+                                                               n_threads_batch=config.n_threads_batch))
+    # judge_yes_no reads token logits, which only an in-process llama.cpp model exposes.
+    return LLMJudge(llm) if isinstance(llm, LlamaCppLLM) else LexicalJudge()

@@ -1,0 +1,49 @@
+"""Normalised text matching for scoring: typographic quotes and dashes straightened, case folded."""
+from __future__ import annotations
+
+import re
+
+_TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'",
+                             "–": "-", "—": "-"})
+_MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+_WORD = re.compile(r"\w+")
+# Gold strings arrive wrapped in quotes ("“Squid Game”") or with a final full stop.
+_WRAPPING = " \"'.,;:!?"
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.translate(_TYPOGRAPHY).casefold().split())
+
+
+def strip_markers(text: str) -> str:
+    """An answer without its ``[n]`` citation markers."""
+    return _MARKERS.sub("", text)
+
+
+def contains(haystack: str, needle: str) -> bool:
+    """Whether ``needle`` occurs in ``haystack`` as whole words ("5" is not found in "25")."""
+    n = normalise(needle).strip(_WRAPPING)
+    return bool(n) and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", normalise(haystack)) is not None
+
+
+def matches_all(text: str, must_include: list[str]) -> bool:
+    """Every entry found in ``text``; an entry lists accepted alternatives separated by ``|``."""
+    return all(any(contains(text, alt) for alt in entry.split("|")) for entry in must_include)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalise(text))
+
+
+def shares_run(a: str, b: str, run: int = 8) -> bool:
+    """Whether ``a`` and ``b`` share ``run`` consecutive words (all words of the shorter, if fewer).
+
+    Two spans of one article overlap when they do; sentence splits and chunk edges need not agree.
+    """
+    wa, wb = words(a), words(b)
+    n = min(run, len(wa), len(wb))
+    return n > 0 and bool(_ngrams(wa, n) & _ngrams(wb, n))
+
+
+def _ngrams(ws: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}

@@ -1,0 +1,174 @@
+"""`newsqa eval qa|rtqa` end to end on real stores, real MiniLM and (once) the real SmolLM2."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from conftest import REPO, write_jsonl
+
+from evals.citation_quality import citation_quality, statements
+from evals.judge import LexicalJudge
+from evals.matching import contains, matches_all, shares_run
+from qa.cli import main
+from qa.types import Answer, Citation
+
+SEED_QA = REPO / "seeds" / "seed_qa.jsonl"
+
+BRIDGE = {"url": "https://example.com/bridge", "title": "Traffic returns downtown", "published": "2022-05-02",
+          "text": "The Elm Street bridge reopened on Monday after repairs. It had been closed for two weeks "
+                  "while crews replaced rusted steel beams. The city engineer said the repairs cost $2.4 million."}
+BAKERY = {"url": "https://example.com/bakery", "title": "Corner bakery wins award", "published": "2022-05-03",
+          "text": "Rosa's Bakery on Pine Avenue won the state's best sourdough award on Tuesday. "
+                  "The owner, Rosa Delgado, has baked bread in the town for thirty years."}
+# Published after the quiz date of the question about it: asked "as of" that date, it must not be found.
+LATE = {"url": "https://example.com/festival", "title": "Kite festival draws record crowd", "published": "2022-06-20",
+        "text": "The kite festival drew a record crowd of 12,000 visitors to Harbor Park on Saturday."}
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    # Cached eval stores and subsets go to a temp dir; SmolLM2 is packaged whole, so it needs no cache.
+    monkeypatch.setenv("NEWSQA_CACHE", str(tmp_path / "cache"))
+
+
+def _results(run) -> dict:
+    return json.loads((run / "results.json").read_text())
+
+
+def test_matching_is_normalised_and_whole_word():
+    assert contains("They said the group has “Iranian” links", '"Iranian"')
+    assert contains("at least 25 killed", "25") and not contains("at least 25 killed", "5")
+    assert contains("Children ages 5–12", "children ages 5-12")
+    assert matches_all("There hasn’t been a reaction", ["hasn't been|not yet"])
+    assert not matches_all("Iraq only", ["Iraq", "Syria"])
+    assert shares_run("Author: Jason Ditz", "The text ends. Author: Jason Ditz")
+
+
+def test_alce_recall_and_precision_count_unsupported_and_irrelevant_citations():
+    def cite(n: int, passage: str) -> Citation:
+        return Citation(n=n, article_id="a", title="t", url="", published=None, passage=passage,
+                        passage_start=0, start=0, end=len(passage), quote=passage)
+
+    bridge, bakery = BRIDGE["text"], BAKERY["text"]
+    answer = Answer("q", "The bridge reopened on Monday [1][2]. Rosa baked bread for thirty years [2]. "
+                         "The mayor resigned [1].", False, [cite(1, bridge), cite(2, bakery)])
+    assert [c for _, c in statements(answer.text)] == [[1, 2], [2], [1]]
+    quality = citation_quality(answer, LexicalJudge())
+    # Sentences 1 and 2 are supported, the mayor's is not: recall 2/3.
+    # Citations: [1] needed, [2] irrelevant on sentence 1; [2] needed on 2; [1] on an unsupported sentence: 2/4.
+    assert (quality.supported, quality.sentences, quality.precise, quality.citations) == (2, 3, 2, 4)
+    assert citation_quality(Answer("q", "The sources don't say.", True), LexicalJudge()).recall is None
+
+
+def test_eval_qa_on_the_seed_file(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["eval", "qa", str(SEED_QA), "--model", "none", "--mode", "extract", "--out", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "citation recall (ALCE)" in out and "lexical fallback" in out and str(run / "report.md") in out
+    results = _results(run)
+    assert len(results["questions"]) == 18 and "lexical" in results["judge"]
+    s = results["summary"]
+    for key in ("correct", "answer_correct", "abstention_correct", "citation_recall", "citation_precision",
+                "cited_evidence", "evidence_hit_at_4", "latency"):
+        assert key in s
+    assert len(s["evidence_hit_at_k"]) == 10 and s["latency"]["n"] == 18
+    q01 = results["questions"][0]
+    assert q01["id"] == "q01" and q01["correct"] and q01["cited_evidence"] and q01["evidence_rank"] == 1
+    for q in results["questions"]:
+        assert q["abstention_correct"] == (q["abstained"] != q["answerable"])
+        if not q["answerable"]:
+            assert q["correct"] == q["abstained"]
+    for name in ("report.md", "recall_at_k.svg", "latency.svg", "questions.jsonl"):
+        assert (run / name).stat().st_size > 0
+    assert "<svg" in (run / "recall_at_k.svg").read_text()
+
+
+def test_eval_qa_works_on_any_file_of_the_schema(tmp_path, capsys):
+    docs = write_jsonl(tmp_path / "docs.jsonl", [BRIDGE, BAKERY])
+    qa_file = write_jsonl(tmp_path / "mine.jsonl", [
+        {"id": "bridge-day", "question": "On which day did the bridge on Elm Street open again?", "answer": "Monday",
+         "must_include": ["Monday"], "evidence": "The Elm Street bridge reopened on Monday after repairs.",
+         "answerable": True},
+        {"id": "award", "question": "What prize did the bakery on Pine Avenue receive?", "answer": "best sourdough",
+         "must_include": ["sourdough"], "evidence": "Rosa's Bakery on Pine Avenue won the state's best sourdough "
+                                                    "award on Tuesday.", "answerable": True},
+        {"id": "chess", "question": "Which country won the 1998 chess olympiad in Elista?", "answer": "",
+         "must_include": [], "evidence": "", "answerable": False},
+    ])
+    run = tmp_path / "run"
+    assert main(["eval", "qa", str(qa_file), "--docs", str(docs), "--model", "none", "--mode", "extract",
+                 "--out", str(run)]) == 0
+    results = _results(run)
+    by_id = {q["id"]: q for q in results["questions"]}
+    assert by_id["bridge-day"]["correct"] and by_id["bridge-day"]["evidence_rank"] == 1
+    assert by_id["award"]["correct"] and by_id["award"]["cited_evidence"]
+    assert by_id["chess"]["evidence_rank"] is None and by_id["chess"]["cited_evidence"] is None
+    assert results["ingest"]["stored_articles"] == 2
+    assert results["summary"]["answer_correct"] == {"value": 1.0, "hits": 2, "n": 2}
+
+    write_jsonl(qa_file, [{"id": "x", "question": "Who?", "answerable": True}, {"id": "y"}])
+    assert main(["eval", "qa", str(qa_file), "--docs", str(docs), "--model", "none", "--out", str(run)]) == 2
+    assert "mine.jsonl:2: not a Q&A row" in capsys.readouterr().err
+
+
+def _rtqa_folder(tmp_path):
+    data = tmp_path / "rtqa"
+    data.mkdir()
+    with gzip.open(data / "articles.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for art in (BRIDGE, BAKERY, LATE):
+            fh.write(json.dumps({**art, "authors": [], "published": art["published"].replace("-", "/")}) + "\n")
+    question = {"source": "test", "answer_urls": []}
+    write_jsonl(data / "questions.jsonl", [
+        {**question, "id": "q-bridge", "date": "2022-05-06", "question": "Which street's bridge reopened this week?",
+         "choices": ["Oak Street", "Elm Street", "Main Street", "Pine Avenue"], "answer_index": 1,
+         "answer": "Elm Street", "answer_in_corpus": True, "answer_urls": [BRIDGE["url"]],
+         "retrieved_urls": [BRIDGE["url"], BAKERY["url"]]},
+        {**question, "id": "q-bakery", "date": "2022/05/07", "question": "Which bread won a state award this week?",
+         "choices": ["Rye", "Baguette", "Sourdough", "Brioche"], "answer_index": 2, "answer": "Sourdough",
+         "answer_in_corpus": True, "retrieved_urls": [BAKERY["url"]]},
+        {**question, "id": "q-kites", "date": "2022-05-08", "question": "How many visitors came to the kite festival?",
+         "choices": ["12,000", "5,000", "20,000", "1,000"], "answer_index": 0, "answer": "12,000",
+         "answer_in_corpus": False, "retrieved_urls": [LATE["url"]]},
+    ])
+    (data / "leaderboard_baselines.txt").write_text("model | MC all | MC answer_in_corpus\n"
+                                                    "open_gpt3_gcs | 2/3 = 0.667 | 2/2 = 1.000\n")
+    return data
+
+
+def test_eval_rtqa_scores_as_of_the_quiz_date_and_resumes(tmp_path, capsys):
+    data, run = _rtqa_folder(tmp_path), tmp_path / "run"
+    args = ["eval", "rtqa", "--data", str(data), "--mode", "extract", "--model", "none", "--out", str(run)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "leaderboard open_gpt3_gcs (GPT-3 + search)" in out and "2/3 = 0.667 / 2/2 = 1.000" in out
+    results = _results(run)
+    by_id = {q["id"]: q for q in results["questions"]}
+    assert by_id["q-bridge"]["recall_rank"] == 1 and by_id["q-bridge"]["mc_lexical"] == 1
+    assert by_id["q-bakery"]["recall_rank"] == 1 and by_id["q-bakery"]["mc_lexical"] == 2
+    assert by_id["q-bakery"]["contains_gold"]
+    # The festival article is dated after the question: no passage may contain its answer.
+    assert by_id["q-kites"]["recall_rank"] is None
+    s = results["summary"]
+    assert s["answer_recall_at_k"][0] == pytest.approx(2 / 3) and s["answer_recall_at_k_in_corpus"][9] == 1.0
+    assert s["mc_lexical_in_corpus"]["value"] == 1.0 and s["abstained_not_in_corpus"]["n"] == 1
+    assert results["reused_results"] == 0 and results["mc_llm"] is None
+    assert "| newsqa, this run" in (run / "report.md").read_text()
+
+    lines = (run / "questions.jsonl").read_text().splitlines()
+    assert main(args) == 0
+    assert _results(run)["reused_results"] == 3 and (run / "questions.jsonl").read_text().splitlines() == lines
+
+
+def test_eval_rtqa_limit_ingests_only_needed_articles_and_llm_confirms_choices(tmp_path, capsys):
+    data, run = _rtqa_folder(tmp_path), tmp_path / "run"
+    assert main(["eval", "rtqa", "--data", str(data), "--limit", "1", "--model", "smollm2-135m",
+                 "--out", str(run)]) == 0
+    results = _results(run)
+    # --limit 1 picks the first question, which names the bridge and bakery articles only.
+    assert results["selected"] == 1 and results["ingest"]["stored_articles"] == 2
+    q = results["questions"][0]
+    assert q["id"] == "q-bridge" and "SmolLM2" in results["mc_llm"]
+    assert len(q["mc_llm_p_yes"]) == 4 and all(0.0 <= p <= 1.0 for p in q["mc_llm_p_yes"])
+    assert q["mc_llm"] == max(range(4), key=q["mc_llm_p_yes"].__getitem__)
+    assert "LLM yes/no" in capsys.readouterr().out

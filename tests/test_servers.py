@@ -1,0 +1,109 @@
+"""Scale-out: a real Chroma server shared by two clients, and llama-cpp-python's OpenAI-compatible server.
+
+Each test starts its server on a free 127.0.0.1 port from the venv and stops it afterwards.
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from conftest import ATTRIBUTION_Q, SEEDS, write_jsonl
+from qa import Assistant
+from qa.cli import main as cli
+from qa.llm import OpenAICompatLLM, resolve_model_path
+
+BIN = Path(sys.executable).parent
+NEW_ARTICLE = {
+    "url": "https://example.com/news/lighthouse",
+    "title": "Harbor lighthouse reopens after restoration",
+    "text": "The Port Alder lighthouse reopened on Saturday after a two-year restoration costing 4 million dollars. "
+            "Volunteers repainted the tower in red and white stripes.",
+    "authors": ["B. Keeper"],
+    "published": "2022/06/11",
+}
+LIGHTHOUSE_Q = "How much did the Port Alder lighthouse restoration cost?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _server(argv: list[str], ready_url: str, log: Path, timeout: float = 180.0) -> Iterator[None]:
+    """Run ``argv`` until ``ready_url`` answers 200; stop it on exit."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, f"{argv[0]} exited: {log.read_text(errors='replace')[-2000:]}"
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"{ready_url} not up after {timeout:.0f}s: {log.read_text()[-2000:]}"
+            time.sleep(0.3)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_two_clients_share_one_chroma_server(tmp_path, capsys):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [str(BIN / "chroma"), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)]
+    with _server(argv, f"{url}/api/v2/heartbeat", tmp_path / "chroma.log"):
+        # Client A ingests through the CLI; nothing is written to its local store folder but the BM25 cache.
+        assert cli(["ingest", str(SEEDS), "--store", str(tmp_path / "a"), "--chroma-url", url]) == 0
+        assert not (tmp_path / "a" / "chroma").exists()
+        a = Assistant(tmp_path / "a", chroma_url=url, model="none")
+        b = Assistant(tmp_path / "b", chroma_url=url, model="none")
+        assert b.stats()["chunks"] == a.stats()["chunks"] > 1
+        assert "proof" in b.ask(ATTRIBUTION_Q, mode="extract").text.lower()
+
+        # A adds an article; B, with its own (now stale) BM25 cache, must find it.
+        assert a.ingest([write_jsonl(tmp_path / "new.jsonl", [NEW_ARTICLE])]).articles == 1
+        assert b.retrieve(LIGHTHOUSE_Q)[0].url == NEW_ARTICLE["url"]
+        assert b._current_lexical().search("lighthouse restoration", 5)[0][0].startswith(NEW_ARTICLE["url"])
+
+        # A removes it; B no longer cites it, and the CLI in server mode sees the same store.
+        assert a.remove(NEW_ARTICLE["url"]) > 0
+        assert all(p.url != NEW_ARTICLE["url"] for p in b.retrieve(LIGHTHOUSE_Q))
+        capsys.readouterr()
+        assert cli(["list", "--store", str(tmp_path / "c"), "--chroma-url", url]) == 0
+        listed = capsys.readouterr().out
+        assert "Shi’ite Militias" in listed and "lighthouse" not in listed
+
+
+def test_answers_through_llama_cpp_openai_server(tmp_path, seeded_store):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    model = resolve_model_path("smollm2-135m")
+    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+            "--port", str(port), "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "2048"]
+    with _server(argv, f"{url}/models", tmp_path / "llama.log"):
+        llm = OpenAICompatLLM(url)
+        reply = llm.complete([{"role": "user", "content": "Say hello."}], max_tokens=8)
+        assert reply.strip()
+
+        a = Assistant(seeded_store, llm_url=url)
+        assert a.llm.name == f"default@{url}/chat/completions"
+        answer = a.ask(ATTRIBUTION_Q)
+        assert answer.model == a.llm.name
+        # Whatever the small model says, what is shown is verified: cited, or an honest abstention.
+        assert answer.abstained or answer.citations

@@ -1,0 +1,103 @@
+"""The conversation: rewrite follow-ups, stream verified answers into the transcript, stop on request."""
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from qa import Assistant
+from qa.followup import rewrite
+from qa.llm import ModelError
+
+from .render import Turn
+
+T = TypeVar("T")
+# How often the handler comes up for air while the model writes: Gradio can only cancel it then.
+POLL_SECONDS = 0.25
+
+
+def ask(assistant: Assistant, question: str, turns: list[Turn], as_of: str = "", sites: Sequence[str] = (),
+        mode: str | None = None) -> Iterator[list[Turn] | None]:
+    """The transcript after each verified snapshot of the answer (the new turn is last), or None: nothing new.
+
+    Closing this iterator (Gradio does so on Stop) stops the answer: the model halts at its next
+    sentence boundary, the earliest point ``ask_stream`` can be closed.
+    """
+    question = " ".join(question.split())
+    if not question:
+        return
+    searched = rewrite(question, [t.searched for t in turns])
+    turn = Turn(question, searched)
+    turns = [*turns, turn]
+    yield turns
+    answers = in_background(lambda: assistant.ask_stream(searched, as_of=as_of.strip() or None,
+                                                         sites=tuple(sites), mode=mode or None))
+    try:
+        for answer in answers:
+            if answer is not None:
+                turn.answer = answer
+            yield turns if answer is not None else None
+    except (ValueError, ModelError) as exc:  # a malformed date, an unusable model: say so in the chat
+        turn.error = str(exc)
+    finally:
+        answers.close()
+    turn.done = True
+    yield turns
+
+
+def stop(turns: list[Turn]) -> list[Turn]:
+    """Mark the unfinished last turn as stopped (its handler has been cancelled)."""
+    if turns and not turns[-1].done:
+        turns[-1].done = turns[-1].stopped = True
+    return turns
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+_END = object()
+
+
+def in_background(make: Callable[[], Iterator[T]], poll: float = POLL_SECONDS) -> Iterator[T | None]:
+    """``make()``'s items, iterated in a thread; None whenever ``poll`` seconds pass without one.
+
+    The caller never blocks for long inside ``next``, so it can be cancelled promptly. Closing
+    this generator closes ``make()``'s iterator after its next item (a generator can only be
+    closed by the thread running it, and only between items).
+    """
+    items: queue.Queue = queue.Queue()
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            it = make()
+            try:
+                for item in it:
+                    items.put(item)
+                    if closing.is_set():
+                        break
+            finally:
+                it.close()
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            items.put(_Failed(exc))
+        items.put(_END)
+
+    threading.Thread(target=run, name="newsqa-answer", daemon=True).start()
+    try:
+        while True:
+            try:
+                item = items.get(timeout=poll)
+            except queue.Empty:
+                yield None
+                continue
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        closing.set()
