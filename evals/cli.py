@@ -9,11 +9,11 @@ from qa.config import Config
 REPO = Path(__file__).resolve().parents[1]
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``eval qa`` and ``eval rtqa`` under the ``newsqa`` command's subparsers."""
     ev = sub.add_parser("eval", help="evaluate answers, citations and retrieval on a benchmark")
     kinds = ev.add_subparsers(dest="eval_kind", required=True)
-    # Not a child of ``common``: overriding its --store there would rewrite the shared option for every command.
+    # Its own --store help, so not a child of the shared parser: overriding an inherited option rewrites it for all.
     shared = argparse.ArgumentParser(add_help=False)
     shared.add_argument("--chroma-url", help="use a Chroma server instead of the local store ($NEWSQA_CHROMA_URL)")
     shared.add_argument("--store", help="store to ingest the documents into and answer from "

@@ -123,12 +123,13 @@ class Assistant:
         return answer
 
     def ask_stream(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
-                   mode: str | None = None) -> Iterator[Answer]:
+                   mode: str | None = None, stop: threading.Event | None = None) -> Iterator[Answer]:
         """Verified answers as they firm up; the last one yielded is the final answer.
 
         In the default mode the extractive answer comes first (no wait for the model), then the
         model's answer replaces it sentence by sentence, each sentence shown only once verified.
-        Closing the iterator stops generation.
+        Closing the iterator stops generation; so does setting ``stop`` (from another thread),
+        at the next token.
         """
         started = time.perf_counter()
         mode = mode or self.config.mode
@@ -139,12 +140,12 @@ class Assistant:
             raise ValueError("empty question")
         passages, frame = self._retrieve(question, _as_date(as_of), tuple(sites))
         ranked = rank_sentences(question, passages, self.embedder)
-        for answer in self._answers(question, passages, ranked, mode, frame):
+        for answer in self._answers(question, passages, ranked, mode, frame, stop or threading.Event()):
             answer.seconds = time.perf_counter() - started
             yield answer
 
     def _answers(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str,
-                 frame: TimeFrame | None) -> Iterator[Answer]:
+                 frame: TimeFrame | None, stop: threading.Event) -> Iterator[Answer]:
         abstain = Answer(question, ABSTENTION, True, passages=passages, mode=mode)
         extracted = extract_answer(question, passages, ranked)
         relevant = bool(ranked) and ranked[0].score >= RELEVANCE_GATE
@@ -166,10 +167,12 @@ class Assistant:
             for piece in stream:
                 if checker.feed(piece) and checker.answers:
                     yield Answer(question, checker.text, False, list(verifier.citations), passages, "generate", llm.name)
-                if checker.failed:
+                if checker.failed or stop.is_set():
                     break
         finally:
             stream.close()
+        if stop.is_set():
+            return
         checker.finish()
         for _ in checker.confirm():
             if checker.answers:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from evals.cli import add_parser as add_eval_parser
 
@@ -42,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--model", help="packaged model name, a .gguf path, or 'none'")
     srv.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed off loopback)")
     srv.add_argument("--max-upload-mb", type=float, default=64, help="refuse larger uploads (default 64)")
-    add_eval_parser(sub, common)
+    add_eval_parser(sub)
     return p
 
 

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -28,6 +34,40 @@ def assert_consistent(store_path: Path) -> dict[str, int]:
     ids = sorted(cid for cid, _, _ in store.iter_chunks([]))
     assert sorted(load_lexical(store, store_path / "bm25").ids) == ids
     return {article: len(chunks) for article, chunks in versions.items()}
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(argv: list[str], ready_url: str, log: Path, timeout: float = 240.0, cwd: Path | None = None) -> Iterator[None]:
+    """Run a server process until ``ready_url`` answers 200; stop it on exit."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, f"{argv[0]} exited: {log.read_text(errors='replace')[-2000:]}"
+            try:
+                with urllib.request.urlopen(ready_url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"{ready_url} not up after {timeout:.0f}s: {log.read_text(errors='replace')[-2000:]}"
+            time.sleep(0.5)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def write_jsonl(path: Path, rows: list[dict | str]) -> Path:

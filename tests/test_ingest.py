@@ -43,7 +43,7 @@ def test_malformed_jsonl_line_is_reported_and_the_rest_ingested(tmp_path):
     report = a.ingest([docs], on_issue=seen.append)
     assert report.articles == 2 and report.rejected == 1
     assert [(str(i.source).endswith("mixed.jsonl"), i.line) for i in seen] == [(True, 2)]
-    assert f"mixed.jsonl:2" in str(seen[0])
+    assert "mixed.jsonl:2" in str(seen[0])
     stored = {art.id: art for art in a.articles()}
     assert set(stored) == {"https://example.com/news/1", "https://example.com/news/3"}
     # Every stored article has all of its chunks.

@@ -4,16 +4,10 @@ Each test starts its server on a free 127.0.0.1 port from the venv and stops it 
 """
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from conftest import ATTRIBUTION_Q, SEEDS, write_jsonl
+from conftest import ATTRIBUTION_Q, SEEDS, free_port, running, write_jsonl
 from qa import Assistant
 from qa.cli import main as cli
 from qa.llm import OpenAICompatLLM, resolve_model_path
@@ -30,44 +24,11 @@ NEW_ARTICLE = {
 LIGHTHOUSE_Q = "How much did the Port Alder lighthouse restoration cost?"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _server(argv: list[str], ready_url: str, log: Path, timeout: float = 180.0) -> Iterator[None]:
-    """Run ``argv`` until ``ready_url`` answers 200; stop it on exit."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            assert proc.poll() is None, f"{argv[0]} exited: {log.read_text(errors='replace')[-2000:]}"
-            try:
-                with urllib.request.urlopen(ready_url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"{ready_url} not up after {timeout:.0f}s: {log.read_text()[-2000:]}"
-            time.sleep(0.3)
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def test_two_clients_share_one_chroma_server(tmp_path, capsys):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [str(BIN / "chroma"), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)]
-    with _server(argv, f"{url}/api/v2/heartbeat", tmp_path / "chroma.log"):
+    with running(argv, f"{url}/api/v2/heartbeat", tmp_path / "chroma.log"):
         # Client A ingests through the CLI; nothing is written to its local store folder but the BM25 cache.
         assert cli(["ingest", str(SEEDS), "--store", str(tmp_path / "a"), "--chroma-url", url]) == 0
         assert not (tmp_path / "a" / "chroma").exists()
@@ -91,12 +52,12 @@ def test_two_clients_share_one_chroma_server(tmp_path, capsys):
 
 
 def test_answers_through_llama_cpp_openai_server(tmp_path, seeded_store):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     model = resolve_model_path("smollm2-135m")
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
             "--port", str(port), "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "2048"]
-    with _server(argv, f"{url}/models", tmp_path / "llama.log"):
+    with running(argv, f"{url}/models", tmp_path / "llama.log"):
         llm = OpenAICompatLLM(url)
         reply = llm.complete([{"role": "user", "content": "Say hello."}], max_tokens=8)
         assert reply.strip()

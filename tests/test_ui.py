@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import shutil
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -16,18 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ATTRIBUTION_Q, REPO
+from conftest import ATTRIBUTION_Q, REPO, free_port, running
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 START_TIMEOUT = 240  # seconds for the server to answer HTTP (imports + models on a busy 2-core box)
 ANSWER_TIMEOUT = 300_000  # ms for a final answer in the browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -36,29 +28,9 @@ def served(store: Path, log: Path, *extra: str):
     port = free_port()
     cmd = [str(REPO / ".venv" / "bin" / "newsqa"), "serve", "--store", str(store), "--port", str(port),
            "--model", "smollm2-135m", *extra]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=store.parent)
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                assert proc.poll() is None, f"newsqa serve exited:\n{log.read_text()}"
-                try:
-                    with urllib.request.urlopen(url, timeout=5) as r:
-                        if r.status == 200:
-                            break
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    pass
-                assert time.monotonic() < deadline, f"newsqa serve did not answer in {START_TIMEOUT}s:\n{log.read_text()}"
-                time.sleep(1)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    url = f"http://127.0.0.1:{port}/"
+    with running(cmd, url, log, START_TIMEOUT, cwd=store.parent):
+        yield url
 
 
 @pytest.fixture(scope="module")

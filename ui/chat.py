@@ -22,8 +22,7 @@ def ask(assistant: Assistant, question: str, turns: list[Turn], as_of: str = "",
         mode: str | None = None) -> Iterator[list[Turn] | None]:
     """The transcript after each verified snapshot of the answer (the new turn is last), or None: nothing new.
 
-    Closing this iterator (Gradio does so on Stop) stops the answer: the model halts at its next
-    sentence boundary, the earliest point ``ask_stream`` can be closed.
+    Closing this iterator (Gradio does so on Stop) stops the answer: the model halts at its next token.
     """
     question = " ".join(question.split())
     if not question:
@@ -32,8 +31,8 @@ def ask(assistant: Assistant, question: str, turns: list[Turn], as_of: str = "",
     turn = Turn(question, searched)
     turns = [*turns, turn]
     yield turns
-    answers = in_background(lambda: assistant.ask_stream(searched, as_of=as_of.strip() or None,
-                                                         sites=tuple(sites), mode=mode or None))
+    answers = in_background(lambda closing: assistant.ask_stream(searched, as_of=as_of.strip() or None,
+                                                                 sites=tuple(sites), mode=mode or None, stop=closing))
     try:
         for answer in answers:
             if answer is not None:
@@ -62,19 +61,19 @@ class _Failed:
 _END = object()
 
 
-def in_background(make: Callable[[], Iterator[T]], poll: float = POLL_SECONDS) -> Iterator[T | None]:
-    """``make()``'s items, iterated in a thread; None whenever ``poll`` seconds pass without one.
+def in_background(make: Callable[[threading.Event], Iterator[T]], poll: float = POLL_SECONDS) -> Iterator[T | None]:
+    """``make(closing)``'s items, iterated in a thread; None whenever ``poll`` seconds pass without one.
 
     The caller never blocks for long inside ``next``, so it can be cancelled promptly. Closing
-    this generator closes ``make()``'s iterator after its next item (a generator can only be
-    closed by the thread running it, and only between items).
+    this generator sets ``closing`` (for ``make`` to watch) and closes ``make``'s iterator after
+    its next item (a generator can only be closed by the thread running it, between items).
     """
     items: queue.Queue = queue.Queue()
     closing = threading.Event()
 
     def run() -> None:
         try:
-            it = make()
+            it = make(closing)
             try:
                 for item in it:
                     items.put(item)
