@@ -154,8 +154,18 @@ def supports(claim: str, evidence: str, question: str = "") -> bool:
         asserted = claim_terms | (content_terms(question) if words(claim)[:1] == ["yes"] else set())
         polarity_ok = not _overlap(asserted, denied)
     return (recall >= SUPPORT_RECALL and added_recall >= ADDED_RECALL
-            and names(claim) <= known | content_terms(question)
+            and names(claim) <= known | content_terms(question) and speakers(claim) <= known
             and numbers(claim) <= numbers(evidence) and polarity_ok)
+
+
+_SPEAKER = re.compile(r"((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*)(?:['’]s)?(?:\s+[a-z]+){0,2}?\s+"
+                      r"(?:say|said|says|stated|states|announced|announces|told|tells|claimed|claims|warned|warns|denied|denies)\b")
+
+
+def speakers(claim: str) -> set[str]:
+    """Names that a claim says said something ("Iran's government said ..."): who said what is
+    where small models invent, so the passage itself must name the speaker, not just the question."""
+    return names(" ".join(m.group(1) for m in _SPEAKER.finditer(claim)))
 
 
 def _overlap(a: set[str], b: set[str]) -> bool:

@@ -90,3 +90,11 @@ def test_false_lead_sentence_fails_the_whole_draft(seeded_store):
         good.feed(piece)
     good.finish()
     assert not good.failed and good.answers and len(good.kept) == 2
+
+
+def test_who_said_it_must_be_in_the_passage():
+    """A speaker taken from the question does not make the passage say it."""
+    evidence = "US attacks on PMU bases are effectively an act of war against Iraq, the author argues."
+    question = "What did Iran's government say in response to the US strikes?"
+    assert not supports("Iran's government said the strikes were an act of war against Iraq.", evidence, question)
+    assert supports("US attacks on PMU bases are an act of war against Iraq.", evidence, question)
