@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -116,6 +117,16 @@ class Store:
     def count(self) -> int:
         return self.collection.count()
 
+    def version(self) -> str:
+        """A token that changes whenever any client adds or deletes chunks (read fresh from Chroma)."""
+        return str((self.client.get_collection(COLLECTION).metadata or {}).get("newsqa_version", ""))
+
+    def _touch(self) -> None:
+        # Other clients of a shared server compare this token to know their BM25 index is stale.
+        meta = dict(self.client.get_collection(COLLECTION).metadata or {})
+        meta.pop("hnsw:space", None)  # immutable once set; Chroma refuses to "modify" it
+        self.collection.modify(metadata={**meta, "newsqa_version": uuid.uuid4().hex})
+
     def add(self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
         """Add chunks stamped with the time, so that :meth:`repair` can tell versions apart.
 
@@ -133,10 +144,13 @@ class Store:
         except Exception:
             self.delete(ids[:start])
             raise
+        self._touch()
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), self.max_batch):
             self.collection.delete(ids=ids[i:i + self.max_batch])
+        if ids:
+            self._touch()
 
     @cached_property
     def max_batch(self) -> int:

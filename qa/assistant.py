@@ -54,6 +54,7 @@ class Assistant:
         self.store = Store(self.config.store, self.config.chroma_url)
         self.embedder = Embedder(self.config.embed_batch_size, self.config.embed_bf16)
         self._lexical: LexicalIndex | None = None
+        self._lexical_version = ""
         self._lock = threading.RLock()  # guards _lexical
         self._writing = threading.Lock()  # one ingest or remove at a time; questions go on meanwhile
 
@@ -196,9 +197,14 @@ class Assistant:
         with self._lock:
             # During an ingest the index from before it serves (its new chunks are found densely):
             # rebuilding BM25 after every batch would stall both the questions and the ingest.
-            changed = self._lexical is not None and len(self._lexical.ids) != self.store.count()
+            # The store's version token, not its chunk count: another client of a shared server may
+            # remove and add as many chunks as it removed. Read before loading, so a write during
+            # the load shows up as a change next time.
+            version = self.store.version()
+            changed = self._lexical is not None and version != self._lexical_version
             if self._lexical is None or (changed and not self._writing.locked()):
                 self._lexical = load_lexical(self.store, self.lexical_dir)
+                self._lexical_version = version
             return self._lexical
 
 

@@ -66,3 +66,23 @@ def test_store_refuses_another_embedder_or_chunker(tmp_path):
     other = Assistant(tmp_path / "store", model="none", chunk_tokens=120)
     with pytest.raises(StoreMismatch, match="was built with"):
         other.ingest([SEEDS])
+
+
+def test_second_client_sees_a_swap_with_the_same_chunk_count(tmp_path):
+    """BM25 follows the collection even when one article is swapped for another of the same size."""
+    one = {"url": "https://example.com/one", "title": "Ferry timetable changes", "published": "2022-05-01",
+           "text": "The harbor ferry will run every thirty minutes from Monday."}
+    two = {"url": "https://example.com/two", "title": "Zoo welcomes okapi calf", "published": "2022-05-02",
+           "text": "The city zoo welcomed a newborn okapi calf named Pemba on Sunday."}
+    writer = Assistant(tmp_path / "store", model="none")
+    writer.ingest([write_jsonl(tmp_path / "one.jsonl", [one])])
+    reader = Assistant(tmp_path / "store", model="none")
+    assert reader.retrieve("harbor ferry timetable")[0].url == one["url"]
+    before = reader.store.count()
+    writer.remove(one["url"])
+    writer.ingest([write_jsonl(tmp_path / "two.jsonl", [two])])
+    assert reader.store.count() == before
+    lexical_ids = set(reader._current_lexical().ids)
+    assert lexical_ids == {cid for cid, _, _ in writer.store.iter_chunks([])}
+    assert any(cid.startswith(two["url"]) for cid in lexical_ids)
+    assert reader.retrieve("okapi calf Pemba")[0].url == two["url"]
