@@ -163,11 +163,15 @@ class Assistant:
         judge = partial(support_probability, llm) if self.config.judge and can_judge(llm) else None
         verifier = Verifier(windows, question, judge)
         checker = DraftChecker(verifier, question)
+
+        def generated(text: str) -> Answer:
+            return Answer(question, text, False, list(verifier.citations), passages, "generate", llm.name)
+
         stream = llm.stream(build_messages(question, windows, frame), self.config.max_answer_tokens)
         try:
             for piece in stream:
                 if checker.feed(piece) and checker.answers:
-                    yield Answer(question, checker.text, False, list(verifier.citations), passages, "generate", llm.name)
+                    yield generated(checker.text)
                 if checker.failed or stop.is_set():
                     break
         finally:
@@ -177,14 +181,14 @@ class Assistant:
         checker.finish()
         for _ in checker.confirm():
             if checker.answers:
-                yield Answer(question, checker.text, False, list(verifier.citations), passages, "generate", llm.name)
+                yield generated(checker.text)
         log.debug("draft %r: kept %s%s", checker.draft, checker.kept, " (lead sentence failed)" * checker.failed)
         if checker.answers and not checker.failed:
             text = checker.text
             conflict = _within(find_conflict(ranked, passages, RELEVANCE_GATE), passages, windows)
             if conflict:
                 text = cite_both_sides(text, verifier.builder, conflict, windows)
-            yield Answer(question, text, False, list(verifier.citations), passages, "generate", llm.name)
+            yield generated(text)
         elif mode == "default" and answer_type(question):
             # The model's answer did not verify. Only a typed question ("how many", "when", "what
             # name", yes/no) whose type sits next to the asked words in a sentence is still answered
