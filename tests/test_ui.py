@@ -45,7 +45,7 @@ def server(seeded_store, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(server):
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a test dependency: missing means a broken install, not a skip
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run `make install` (apt-get install chromium)")
     with sync_api.sync_playwright() as p:

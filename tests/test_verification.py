@@ -57,9 +57,9 @@ def test_answer_types():
     assert answer_type("What did the report find?") is None
 
 
-@pytest.mark.skipif(not (RTQA / "questions.jsonl").exists(), reason="RealTime QA data not beside the repo")
 def test_dev_set_from_realtime_qa():
     """Gold sentences verify; swapped-entity, negated and other-article variants mostly do not."""
+    assert (RTQA / "questions.jsonl").exists(), f"RealTime QA data missing at {RTQA}"
     from evals.devset import build, score
 
     items = build(RTQA, limit=40)
