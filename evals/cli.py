@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                         "(default: one cached per corpus under ~/.cache/newsqa/evals/)")
     shared.add_argument("--mode", choices=["default", "generate", "extract"])
     shared.add_argument("--model", help="packaged model name, a .gguf path, or 'none' ($NEWSQA_MODEL)")
-    shared.add_argument("--threads", type=int, help="llama.cpp threads ($NEWSQA_N_THREADS)")
+    shared.add_argument("--threads", type=int, help="llama.cpp threads (default 0: all usable cores; $NEWSQA_N_THREADS)")
     shared.add_argument("--out", help="run folder (default evals/runs/<time>-<kind>/); an existing one resumes")
 
     qa = kinds.add_parser("qa", parents=[shared], help="a Q&A file: id, question, answer, must_include, "

@@ -6,10 +6,9 @@ from typing import Protocol
 
 from qa.config import Config
 from qa.llm import LlamaCppLLM, judge_yes_no, load_llm
+from qa.prompting import SYSTEM
 
 from .matching import words
-
-_SYSTEM = "You check news answers against their sources. Reply with yes or no only."
 
 
 class Judge(Protocol):
@@ -31,7 +30,9 @@ class LLMJudge:
         return f"LLM yes/no judge ({self.llm.name})"
 
     def p_yes(self, user: str) -> float:
-        return judge_yes_no(self.llm, [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}])
+        # The pipeline's system prompt (it covers yes/no checks): the model keeps its prefix
+        # cached, so judging between questions does not slow the answers being timed.
+        return judge_yes_no(self.llm, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}])
 
     def supports(self, claim: str, passages: list[str]) -> bool:
         sources = "\n".join(f'"{p}"' for p in passages)

@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=["default", "generate", "extract"])
     ask.add_argument("--model", help="packaged model name, a .gguf path, or 'none' ($NEWSQA_MODEL)")
     ask.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 ($NEWSQA_LLM_URL)")
-    ask.add_argument("--threads", type=int, help="llama.cpp threads ($NEWSQA_N_THREADS)")
+    ask.add_argument("--threads", type=int, help="llama.cpp threads (default 0: all usable cores; $NEWSQA_N_THREADS)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
 
     sub.add_parser("list", parents=[common], help="list stored articles")

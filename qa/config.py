@@ -17,9 +17,11 @@ class Config:
     # OpenAI-compatible endpoint (llama.cpp server, Ollama, vLLM); overrides `model` when set.
     llm_url: str = ""
     llm_api_model: str = "default"
-    # llama.cpp defaults to all cores, and generation collapses when the other core is busy.
-    n_threads: int = 1
-    n_threads_batch: int = 1
+    # llama.cpp threads for generation and for prompt reading; 0: every core this process may use.
+    # On an idle 2-core machine 2 threads answer in half the time of 1 (prompt 45 vs 28 tokens/s);
+    # on a machine busy with other work, 1 thread keeps generation from stalling on the busy core.
+    n_threads: int = 0
+    n_threads_batch: int = 0
     n_ctx: int = 2048
     max_answer_tokens: int = 160
     # Ask the LLM "does the passage state this?" of every claim that passes the lexical checks.

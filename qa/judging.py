@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from .llm import LlamaCppLLM, judge_yes_no
-
-_SYSTEM = "You are a strict fact checker. Reply with yes or no only."
+from .prompting import judge_messages
 
 
 def can_judge(llm: object) -> bool:
@@ -13,5 +12,4 @@ def can_judge(llm: object) -> bool:
 
 def support_probability(llm: LlamaCppLLM, claim: str, evidence: str) -> float:
     """P(yes) that ``evidence`` states ``claim``, read from the reply's first token."""
-    user = f'Passage: "{evidence}"\n\nStatement: {claim}\n\nDoes the passage state this statement? Reply yes or no.'
-    return judge_yes_no(llm, [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}])
+    return judge_yes_no(llm, judge_messages(claim, evidence))

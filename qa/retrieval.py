@@ -95,13 +95,16 @@ class HybridRetriever(BaseRetriever):
         if not self.store.count():
             return []
         lexical = self.lexical.search(query_bundle.query_str, self.candidates, self._lexical_mask())
-        dense = [(n.node.node_id, n.score) for n in self.dense.retrieve(query_bundle)]
+        dense_nodes = self.dense.retrieve(query_bundle)
+        dense = [(n.node.node_id, n.score) for n in dense_nodes]
         fused: dict[str, float] = {}
         for weight, ranking in zip(self.weights, (lexical, dense)):
             for rank, (cid, _) in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + weight / (self.rrf_k + rank + 1)
         ordered = sorted(fused, key=fused.get, reverse=True)
-        found = self.store.get(ordered)
+        # The dense hits came with their text: only BM25-only candidates are fetched.
+        found = {n.node.node_id: (n.node.get_content(), n.node.metadata) for n in dense_nodes}
+        found |= self.store.get([cid for cid in ordered if cid not in found])
         per_article: dict[str, int] = {}
         nodes = []
         for cid in ordered:
