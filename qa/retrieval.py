@@ -54,6 +54,22 @@ class Filters:
     sites: tuple[str, ...] = ()
     since: dt.date | None = None
 
+    def __bool__(self) -> bool:
+        return bool(self.as_of or self.since or self.sites)
+
+    def admits(self, meta: dict[str, Any]) -> bool:
+        """Whether a chunk with this metadata passes (the same rule as the Chroma filter and the BM25 mask)."""
+        day = meta["published_day"]
+        return ((not self.as_of or day <= day_number(self.as_of))
+                and (not self.since or day == 0 or day >= day_number(self.since))
+                and (not self.sites or meta.get("site") in self.sites))
+
+
+# A filtered Chroma query costs 16-24 ms on 5k chunks against 3 ms unfiltered, or 5 ms restricted
+# to given ids (measured here), so the dense side first asks for this many times the candidates
+# unfiltered and filters them itself.
+OVERFETCH = 3
+
 
 class HybridRetriever(BaseRetriever):
     """BM25 + dense candidates fused by weighted reciprocal rank, at most N chunks per article."""
@@ -67,7 +83,9 @@ class HybridRetriever(BaseRetriever):
         self.weights, self.rrf_k = (bm25_weight, dense_weight), rrf_k
         index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=store.collection),
                                                    embed_model=MiniLMEmbedding(embedder))
+        self._index = index
         self.dense = index.as_retriever(similarity_top_k=candidates, filters=self._metadata_filters())
+        self._wide = index.as_retriever(similarity_top_k=candidates * OVERFETCH) if filters else None
 
     def _metadata_filters(self) -> MetadataFilters | None:
         found: list[MetadataFilter | MetadataFilters] = []
@@ -92,10 +110,12 @@ class HybridRetriever(BaseRetriever):
         return None if mask.all() else mask
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        if not self.store.count():
+        count = self.store.count()
+        if not count:
             return []
-        lexical = self.lexical.search(query_bundle.query_str, self.candidates, self._lexical_mask())
-        dense_nodes = self.dense.retrieve(query_bundle)
+        mask = self._lexical_mask()
+        lexical = self.lexical.search(query_bundle.query_str, self.candidates, mask)
+        dense_nodes = self._dense(query_bundle, mask, current=count == len(self.lexical.ids))
         dense = [(n.node.node_id, n.score) for n in dense_nodes]
         fused: dict[str, float] = {}
         for weight, ranking in zip(self.weights, (lexical, dense)):
@@ -118,6 +138,28 @@ class HybridRetriever(BaseRetriever):
             if len(nodes) == self.top_k:
                 break
         return nodes
+
+    def _dense(self, query_bundle: QueryBundle, mask: np.ndarray | None, current: bool) -> list[NodeWithScore]:
+        """The filtered dense top candidates.
+
+        When enough of the unfiltered nearest neighbours pass the filters, they are exactly the
+        filtered top (nothing that passes ranks between them). Otherwise the filter is selective,
+        and the ids the BM25 mask admits restrict the query, when that index holds every chunk
+        (not during an ingest, whose new chunks only Chroma's own filter finds).
+        """
+        if self._wide is None:
+            return self.dense.retrieve(query_bundle)
+        wide = self._wide.retrieve(query_bundle)
+        admitted = [n for n in wide if self.filters.admits(n.node.metadata)]
+        if len(admitted) >= self.candidates or len(wide) < self.candidates * OVERFETCH:
+            return admitted[: self.candidates]
+        if not current or mask is None:
+            return self.dense.retrieve(query_bundle)
+        ids = [self.lexical.ids[i] for i in np.flatnonzero(mask)]
+        if not ids:
+            return []
+        return self._index.as_retriever(similarity_top_k=self.candidates,
+                                        vector_store_kwargs={"ids": ids}).retrieve(query_bundle)
 
 
 def to_passage(node: NodeWithScore) -> Passage:
