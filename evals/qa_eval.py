@@ -81,7 +81,7 @@ def evaluate_qa(file: Path, docs: list[Path], config: Config, out: str | None = 
             "cited_evidence": any(shares_run(c.quote, evidence) for c in answer.citations) if evidence else None,
             "evidence_rank": next((i for i, p in enumerate(passages, 1) if shares_run(p.text, evidence)), None)
             if evidence else None,
-            "seconds": answer.seconds, "judge_seconds": judged, "answer": answer.text, "mode": answer.mode,
+            "seconds": answer.seconds, "judge_seconds": judged, "answer": answer.text, "draft": answer.draft, "mode": answer.mode,
             "model": answer.model,
             "citations": [{"n": c.n, "url": c.url, "quote": c.quote} for c in answer.citations],
         }

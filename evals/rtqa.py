@@ -154,7 +154,7 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
             "question": q.question, "date": q.date.isoformat(), "gold": q.answer,
             "answer_in_corpus": q.answer_in_corpus,
             "recall_rank": next((i for i, t in enumerate(texts, 1) if contains(t, q.answer)), None),
-            "answer": answer.text, "abstained": answer.abstained, "seconds": answer.seconds, "mode": answer.mode,
+            "answer": answer.text, "draft": answer.draft, "abstained": answer.abstained, "seconds": answer.seconds, "mode": answer.mode,
             "contains_gold": not answer.abstained and contains(strip_markers(answer.text), q.answer),
             "mc_support": support, "mc_lexical": _argmax(support), "mc_tied": support.count(max(support)) > 1,
             "answer_index": q.answer_index, "mc_llm": None, "mc_llm_p_yes": None, "mc_llm_seconds": None,
@@ -219,8 +219,8 @@ def summary_rows(results: dict) -> list[tuple[str, str]]:
     how, mc_all, mc_aic = _mc_headline(s)
     rows = [
         ("questions", f"{s['questions']} of {results['of']} ({s['answer_in_corpus']} answer_in_corpus)"),
-        ("answer recall@1/@4/@10, all", " / ".join(f"{curve[k - 1]:.1%}" for k in (1, 4, 10))),
-        ("answer recall@1/@4/@10, answer_in_corpus", " / ".join(f"{curve_aic[k - 1]:.1%}" for k in (1, 4, 10))),
+        ("answer recall@1/@5/@10, all", " / ".join(f"{curve[k - 1]:.1%}" for k in (1, 5, 10))),
+        ("answer recall@1/@5/@10, answer_in_corpus", " / ".join(f"{curve_aic[k - 1]:.1%}" for k in (1, 5, 10))),
         ("answer text contains gold, answer_in_corpus", rp.fmt(s["contains_gold_in_corpus"])),
         (f"MC accuracy, all ({how})", rp.fmt(mc_all)),
         (f"MC accuracy, answer_in_corpus ({how})", rp.fmt(mc_aic)),

@@ -188,14 +188,16 @@ class Assistant:
             conflict = _within(find_conflict(ranked, passages, RELEVANCE_GATE), passages, windows)
             if conflict:
                 text = cite_both_sides(text, verifier.builder, conflict, windows)
-            yield generated(text)
+            final = generated(text)
         elif mode == "default" and answer_type(question):
             # The model's answer did not verify. Only a typed question ("how many", "when", "what
             # name", yes/no) whose type sits next to the asked words in a sentence is still answered
             # by quoting that sentence: for an open question a true sentence on the topic is no answer.
-            yield extracted
+            final = extracted
         else:
-            yield abstain
+            final = abstain
+        final.draft = checker.draft
+        yield final
 
     def _current_lexical(self) -> LexicalIndex:
         with self._lock:

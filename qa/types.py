@@ -62,6 +62,8 @@ class Answer:
     mode: str = "extract"
     model: str = ""
     seconds: float = 0.0
+    # The model's own words before verification ("" without a model): why an answer was dropped.
+    draft: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready form (dates as ISO strings or null)."""

@@ -85,3 +85,4 @@ def test_qwen_abstains_when_the_article_does_not_say(qwen):
         answer = qwen.ask(question)
         assert answer.abstained and answer.text == "The sources don't say." and not answer.citations
         assert answer.passages  # the closest passages are still listed
+        assert answer.draft and answer.draft != answer.text  # what the model said, kept for diagnosis
