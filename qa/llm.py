@@ -203,7 +203,7 @@ class LlamaCppLLM(LLM):
                 n_threads=n_threads,
                 n_threads_batch=n_threads_batch,
                 seed=_SEED,
-                # Prompt reading is most of an answer's latency; flash attention reads ~15% faster here.
+                # Prompt reading is most of an answer's latency; flash attention reads it 3% faster here (106 -> 110 tokens/s).
                 flash_attn=True,
                 verbose=False,
             )
