@@ -59,7 +59,6 @@ def ingest(args: argparse.Namespace) -> dict:
 
 def serve(args: argparse.Namespace) -> dict:
     """Retrieval latencies, answer-recall@5, then answer latencies with the LLM, in one serving process."""
-    from index.lexical import load_lexical
     from qa import Assistant
     from qa.retrieval import HybridRetriever
 
@@ -69,7 +68,7 @@ def serve(args: argparse.Namespace) -> dict:
     assistant.retrieve("warm up")
     first_retrieve = time.perf_counter() - started
     c = assistant.config
-    lexical = load_lexical(assistant.store, assistant.lexical_dir)
+    lexical = assistant._current_lexical()  # the serving index itself: a second copy would inflate peak RSS
     dense = HybridRetriever(assistant.store, lexical, assistant.embedder, candidates=c.candidates).dense
     timed = questions[: args.latency_questions]
     latency = {
