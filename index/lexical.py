@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,11 @@ class LexicalIndex:
     days: np.ndarray
     sites: np.ndarray
     fingerprint: str
+
+    @cached_property
+    def rows(self) -> dict[str, int]:
+        """Row of each chunk id in the per-chunk arrays."""
+        return {cid: i for i, cid in enumerate(self.ids)}
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-``k`` ``(chunk_id, score)`` with a positive score, among chunks where ``mask`` is true."""

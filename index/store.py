@@ -204,6 +204,20 @@ class Store:
         got = self.collection.get(ids=ids, include=["documents", "metadatas"])
         return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
+    def nearest(self, vector: np.ndarray, k: int, ids: list[str] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` chunks (among ``ids``, if given) nearest a unit vector, as ``(id, cosine)``, best first.
+
+        Only ids and distances are asked for: hydrating documents and metadata is what makes a
+        wide Chroma query slow (1,000 results in 7 ms this way, 66 ms with metadata, on 59k chunks).
+        """
+        got = self.collection.query(query_embeddings=[vector], n_results=k, ids=ids, include=["distances"])
+        return [(cid, 1.0 - d) for cid, d in zip(got["ids"][0], got["distances"][0])]
+
+    def vectors(self, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The stored embeddings of the given chunk ids (missing ids are absent), as ids and a matrix."""
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        return got["ids"], np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+
     def articles(self) -> list[StoredArticle]:
         """One entry per stored article, from its first chunk's metadata."""
         found = {}

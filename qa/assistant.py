@@ -105,11 +105,12 @@ class Assistant:
     def _retrieve(self, question: str, as_of: dt.date | None, sites: tuple[str, ...]) -> tuple[list[Passage], TimeFrame | None]:
         c = self.config
         frame = resolve_timeframe(question, as_of)
-        lexical = self._current_lexical()
+        lexical, current = self._lexical_state()
         for since in ([frame.since] if frame else []) + [None]:
             retriever = HybridRetriever(self.store, lexical, self.embedder, filters=Filters(as_of, sites, since),
                                         top_k=c.top_k, candidates=c.candidates, max_per_article=c.max_per_article,
-                                        bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k)
+                                        bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k,
+                                        current=current)
             passages = [to_passage(n) for n in retriever.retrieve(question)]
             if passages:
                 return passages, frame if since else None
@@ -200,6 +201,10 @@ class Assistant:
         yield final
 
     def _current_lexical(self) -> LexicalIndex:
+        return self._lexical_state()[0]
+
+    def _lexical_state(self) -> tuple[LexicalIndex, bool]:
+        """The BM25 index to serve from, and whether it holds every stored chunk."""
         with self._lock:
             # During an ingest the index from before it serves (its new chunks are found densely):
             # rebuilding BM25 after every batch would stall both the questions and the ingest.
@@ -211,7 +216,7 @@ class Assistant:
             if self._lexical is None or (changed and not self._writing.locked()):
                 self._lexical = load_lexical(self.store, self.lexical_dir)
                 self._lexical_version = version
-            return self._lexical
+            return self._lexical, version == self._lexical_version
 
 
 def focus_windows(passages: list[Passage], ranked: list[Sentence], limit: int = MAX_WINDOWS) -> list[Passage]:

@@ -27,11 +27,15 @@ def dated(tmp_path_factory):
 QUESTIONS = ["Who won the election?", "How many people died in the storm?", "What did the company announce?"]
 
 
-def test_dense_fast_paths_match_chromas_filter(dated):
+@pytest.mark.parametrize("exact_max", [None, 0], ids=["exact-ranking", "id-restricted-query"])
+def test_dense_fast_paths_match_chromas_filter(dated, monkeypatch, exact_max):
     from llama_index.core.schema import QueryBundle
 
+    from qa import retrieval
     from qa.retrieval import OVERFETCH, Filters, HybridRetriever
 
+    if exact_max is not None:  # selective filters take the id-restricted Chroma query instead
+        monkeypatch.setattr(retrieval, "EXACT_MAX", exact_max)
     days = sorted({a.published for a in dated.articles() if a.published})
     assert len(days) > 10
     candidates = 5
@@ -41,14 +45,31 @@ def test_dense_fast_paths_match_chromas_filter(dated):
         r = HybridRetriever(dated.store, lexical, dated.embedder, filters=Filters(as_of=as_of), candidates=candidates)
         bundle = QueryBundle(question)
         expected = [n.node.node_id for n in r.dense.retrieve(bundle)]
-        wide = r._wide.retrieve(bundle)
-        passing = sum(r.filters.admits(n.node.metadata) for n in wide)
-        selective += passing < candidates and len(wide) == candidates * OVERFETCH
-        broad += passing >= candidates
-        for current in (True, False):
-            got = [n.node.node_id for n in r._dense(bundle, r._lexical_mask(), current)]
+        mask = r._lexical_mask()
+        passing = len(lexical.ids) if mask is None else int(mask.sum())
+        selective += passing * OVERFETCH < len(lexical.ids)
+        broad += passing * OVERFETCH >= len(lexical.ids)
+        for current in (True, False):  # False: as while an ingest adds chunks the BM25 index lacks
+            r.current = current
+            got = [cid for cid, _ in r._dense(bundle, mask)]
             assert set(got) == set(expected), (as_of, question, current)
     assert selective and broad, "both paths exercised"
+
+
+def test_chunks_missing_from_the_bm25_index_are_filtered_by_metadata(dated):
+    """While an ingest runs, dense hits the BM25 index lacks are admitted by their metadata."""
+    from dataclasses import replace
+
+    from llama_index.core.schema import QueryBundle
+
+    from qa.retrieval import Filters, HybridRetriever
+
+    full = dated._current_lexical()
+    older = replace(full, ids=full.ids[::2], days=full.days[::2], sites=full.sites[::2])
+    as_of = sorted(a.published for a in dated.articles() if a.published)[-5]
+    r = HybridRetriever(dated.store, older, dated.embedder, filters=Filters(as_of=as_of), candidates=5, current=False)
+    bundle = QueryBundle(QUESTIONS[0])
+    assert {cid for cid, _ in r._dense(bundle, r._lexical_mask())} == {n.node.node_id for n in r.dense.retrieve(bundle)}
 
 
 def test_filters_admit_like_the_bm25_mask(dated):
