@@ -89,9 +89,10 @@ class Verifier:
         cited = [n - 1 for n in claim.cited if 1 <= n <= len(self.sentences)]
         # A claim cited to the wrong passage may still be true in another.
         for i in cited + [i for i in range(len(self.sentences)) if i not in cited]:
-            evidence = _support(claim.text, self.sentences[i], self.question)
+            p = self.passages[i]
+            evidence = _support(claim.text, self.sentences[i], self.question, p.title)
             if evidence and (not judged or self.judge is None
-                             or self.judge(claim.text, self.passages[i].text) >= JUDGE_THRESHOLD):
+                             or self.judge(claim.text, _headed(p.title, p.text)) >= JUDGE_THRESHOLD):
                 return evidence
         return None
 
@@ -174,11 +175,16 @@ def verify(draft: str, passages: list[Passage], question: str = "") -> tuple[str
     return " ".join(kept), verifier.citations
 
 
-def _support(claim: str, sentences: list[Sentence], question: str) -> Sentence | None:
+def _support(claim: str, sentences: list[Sentence], question: str, headline: str = "") -> Sentence | None:
     """The passage sentence that best matches the claim, if the passage states the claim.
 
-    Support is judged against the whole passage, so a claim joining two adjacent sentences
-    holds; the quote is the single sentence that matches it best.
+    Support is judged against the whole passage (with its headline for names), so a claim
+    joining two adjacent sentences holds; the quote is the single sentence that matches it best.
     """
     match = best_match(claim, sentences)
-    return match if match and supports(claim, " ".join(s.text for s in sentences), question) else None
+    evidence = " ".join(s.text for s in sentences)
+    return match if match and supports(claim, evidence, question, headline) else None
+
+
+def _headed(headline: str, text: str) -> str:
+    return f"{headline}. {text}" if headline else text

@@ -59,8 +59,13 @@ _NUMBER_WORDS = {w: str(n) for n, w in enumerate(
     "thirty forty fifty sixty seventy eighty ninety".split(), 3)}
 
 
+# "80 years old", "an 80-year-old", "aged 80", "at age 80": the same fact as "turns 80" or "80".
+_AGE = re.compile(r"\b(\d+)[- ]years?[- ]old\b|\baged? (\d+)\b", re.IGNORECASE)
+
+
 def content_terms(text: str) -> set[str]:
     """Stemmed content words and numbers: what a claim must share with its evidence."""
+    text = _AGE.sub(lambda m: m.group(1) or m.group(2), text)
     kept = [_IRREGULAR.get(w) or _NUMBER_WORDS.get(w, w) for w in words(text) if w not in _STOP and w not in NEGATIONS]
     return set(_stemmer().stemWords(kept))
 
@@ -73,10 +78,17 @@ def negated(text: str) -> bool:
     return any(_is_negation(w) for w in words(text))
 
 
+# A negation's scope ends with its clause: in "the wave had not materialized, as Democrats held
+# on", Democrats holding on is not denied.
+_CLAUSE_END = re.compile(r"[,;:()\u2013\u2014]|\b(?:but|while|whereas|although|though|because)\b", re.IGNORECASE)
+
+
 def negated_terms(text: str, scope: int = 4) -> set[str]:
-    """Stemmed content terms within ``scope`` words after a negation ("offered no *proof*")."""
-    ws = words(text)
-    hits = [w for i, w in enumerate(ws) if any(_is_negation(n) for n in ws[max(0, i - scope):i])]
+    """Stemmed content terms within ``scope`` words after a negation in its clause ("offered no *proof*")."""
+    hits = []
+    for clause in _CLAUSE_END.split(text):
+        ws = words(clause)
+        hits += [w for i, w in enumerate(ws) if any(_is_negation(n) for n in ws[max(0, i - scope):i])]
     return content_terms(" ".join(hits))
 
 
@@ -132,15 +144,18 @@ def names(text: str) -> set[str]:
     return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
 
 
-def supports(claim: str, evidence: str, question: str = "") -> bool:
+def supports(claim: str, evidence: str, question: str = "", headline: str = "") -> bool:
     """Whether ``evidence`` states ``claim``: shared content terms, and no name, number or
-    polarity that the evidence (or the question) does not have. Invented names are how
-    small models fabricate, so a single one fails the claim; and what the claim adds to the
-    question (its answer) must come from the evidence almost word for word."""
+    polarity that the evidence (or, for names and numbers, the question) does not have.
+    Invented names are how small models fabricate, so a single one fails the claim; and what
+    the claim adds to the question (its answer) must come from the evidence almost word for word.
+    The evidence's ``headline`` may supply names only (a window says "the rapper" where its
+    headline names him): it is about the whole article, so it never supplies the answer."""
     claim_terms = content_terms(claim)
     if not claim_terms:
         return False
     known = content_terms(evidence)
+    named = known | content_terms(headline)
     recall = len(claim_terms & known) / len(claim_terms)
     added = claim_terms - content_terms(question)
     added_recall = len(added & known) / len(added) if added else 1.0
@@ -154,8 +169,8 @@ def supports(claim: str, evidence: str, question: str = "") -> bool:
         asserted = claim_terms | (content_terms(question) if words(claim)[:1] == ["yes"] else set())
         polarity_ok = not _overlap(asserted, denied)
     return (recall >= SUPPORT_RECALL and added_recall >= ADDED_RECALL
-            and names(claim) <= known | content_terms(question) and speakers(claim) <= known
-            and numbers(claim) <= numbers(evidence) and polarity_ok)
+            and names(claim) <= named | content_terms(question) and speakers(claim) <= named
+            and numbers(claim) <= numbers(evidence) | numbers(question) and polarity_ok)
 
 
 _SPEAKER = re.compile(r"((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*)(?:['’]s)?(?:\s+[a-z]+){0,2}?\s+"

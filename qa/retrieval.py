@@ -71,11 +71,11 @@ class Filters:
 # Dense retrieval under a filter, measured on the whole RealTime QA corpus (59k chunks): a Chroma
 # query with its own metadata filter costs 216 ms; unfiltered, asking for ids and distances only,
 # 2 ms for 30 results and 3 ms for 300; restricted to given ids, 9-14 ms for 1,000-8,000 ids but
-# 40 ms for 100 (HNSW walks a sparse allow-list), while fetching 100-600 stored vectors and ranking
-# them exactly costs 2.5-12 ms. So when at least 1/OVERFETCH of the chunks pass, the nearest
-# OVERFETCH x candidates are filtered here (for every dated benchmark question the 30th passing
-# chunk ranked 139th or better); when fewer pass, up to EXACT_MAX are ranked exactly, more by an
-# id-restricted query.
+# 40 ms for 100 (the sparser the allow-list, the slower), while fetching 100-600 stored vectors
+# and ranking them exactly costs 2.5-12 ms. So when at least 1/OVERFETCH of the chunks pass, the
+# nearest OVERFETCH x candidates are filtered here (for every dated benchmark question the 30th
+# passing chunk ranked 139th or better); when fewer pass, up to EXACT_MAX are ranked exactly,
+# more by an id-restricted query.
 OVERFETCH = 10
 EXACT_MAX = 800
 

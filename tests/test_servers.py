@@ -41,6 +41,9 @@ def test_two_clients_share_one_chroma_server(tmp_path, capsys):
         assert a.ingest([write_jsonl(tmp_path / "new.jsonl", [NEW_ARTICLE])]).articles == 1
         assert b.retrieve(LIGHTHOUSE_Q)[0].url == NEW_ARTICLE["url"]
         assert b._current_lexical().search("lighthouse restoration", 5)[0][0].startswith(NEW_ARTICLE["url"])
+        # Filtered dense search over HTTP (Chroma asked for ids and distances only).
+        assert [p.url for p in b.retrieve(LIGHTHOUSE_Q, sites=["example.com"])] == [NEW_ARTICLE["url"]]
+        assert all(p.url != NEW_ARTICLE["url"] for p in b.retrieve(LIGHTHOUSE_Q, as_of="2022-06-10"))
 
         # A removes it; B no longer cites it, and the CLI in server mode sees the same store.
         assert a.remove(NEW_ARTICLE["url"]) > 0

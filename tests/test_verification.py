@@ -98,3 +98,33 @@ def test_who_said_it_must_be_in_the_passage():
     question = "What did Iran's government say in response to the US strikes?"
     assert not supports("Iran's government said the strikes were an act of war against Iraq.", evidence, question)
     assert supports("US attacks on PMU bases are an act of war against Iraq.", evidence, question)
+
+
+# Real RealTime QA drafts the checks once refused (2022-11-11, 2022-11-25, 2022-10-21, 2022-09-30).
+FETTERMAN = ("Republicans had hoped for a 'red wave' that had not materialized, as Democrats held on to key seats. "
+             "Democrat John Fetterman won the Senate race in Pennsylvania, flipping a seat held by retiring GOP Sen. Pat Toomey.")
+
+
+def test_a_negation_ends_with_its_clause():
+    question = "In which state did Democrats flip a Senate seat?"
+    assert supports("Democrat John Fetterman won the Senate race in Pennsylvania, flipping a seat held by Pat Toomey.",
+                    FETTERMAN, question)
+    assert not supports("A red wave materialized.", FETTERMAN, question)
+
+
+def test_ages_in_other_words_and_numbers_from_the_question():
+    assert supports("Biden is 80 years old.", "President Joe Biden turns 80 on Sunday.", "What is Biden's age?")
+    assert not supports("Biden is 81 years old.", "President Joe Biden turns 80 on Sunday.", "What is Biden's age?")
+    assert supports("Lula won more than 50% of the vote.", "Lula won with a majority of the vote.",
+                    "Did Lula win more than 50% of the vote?")
+
+
+def test_a_headline_may_name_the_speaker_but_never_supplies_the_answer():
+    evidence = "The rapper announced he is acquiring Parler, an alternative social platform."
+    question = "Kanye West announced he is acquiring which social media platform?"
+    claim = "Kanye West announced he is acquiring Parler."
+    assert not supports(claim, evidence, question)
+    assert supports(claim, evidence, question, headline="Kanye West to buy Parler")
+    lebron = "James is part of a consortium buying a franchise in Major League Pickleball."
+    assert not supports("LeBron James has agreed to buy a team in the NHL.", lebron,
+                        "LeBron James has agreed to buy a team in which league?", headline="Red Sox owners to buy NHL team")
