@@ -7,6 +7,7 @@ from pathlib import Path
 from qa.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
+RTQA_2022 = REPO.parent / "shared" / "data" / "realtimeqa-2022"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +41,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                          "(one long prompt per question); 'lexical' scores support in the passages only")
 
 
+    rd = kinds.add_parser("reading", parents=[shared],
+                          help="the reader's dev set: RealTime QA questions over their own search results, "
+                               "split by quiz week")
+    rd.add_argument("--split", choices=["tune", "test"], required=True)
+    rd.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
+    rd.add_argument("--limit", type=int, help="N items spread evenly over the split (default all)")
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
     """Run the chosen evaluation, print its summary table and where its report is."""
     from .report import text_table
@@ -50,11 +59,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
         docs = args.docs or [REPO / "seeds" / "articles"]
         run_path, results = evaluate_qa(args.file, docs, config, args.out, store, args.judge)
+    elif args.eval_kind == "reading":
+        from .reading import evaluate_reading, summary_rows
+
+        run_path, results = evaluate_reading(args.data or RTQA_2022, args.split, config, args.out, store, args.limit)
     else:
         from .rtqa import evaluate_rtqa, summary_rows
 
-        data = args.data or REPO.parent / "shared" / "data" / "realtimeqa-2022"
-        run_path, results = evaluate_rtqa(data, config, args.out, store, args.limit, args.mc)
+        run_path, results = evaluate_rtqa(args.data or RTQA_2022, config, args.out, store, args.limit, args.mc)
     print(text_table(summary_rows(results)))
     print(f"\nreport: {run_path / 'report.md'}\nresults: {run_path / 'results.json'}")
     return 0

@@ -28,10 +28,12 @@ class QAItem:
     must_include: list[str]
     evidence: str
     answerable: bool
+    history: tuple[str, ...] = ()  # earlier questions of the same conversation, oldest first
 
 
 def load_qa(path: Path) -> list[QAItem]:
-    """Rows with ``id, question, answer, must_include, evidence, answerable``; a bad row is an error."""
+    """Rows with ``id, question, answer, must_include, evidence, answerable`` (and optionally
+    ``history``, the earlier questions of a conversation); a bad row is an error."""
     if not path.is_file():
         raise ValueError(f"{path}: no such Q&A file")
     items = []
@@ -41,7 +43,7 @@ def load_qa(path: Path) -> list[QAItem]:
         try:
             row = json.loads(line)
             item = QAItem(str(row["id"]), row["question"], row.get("answer", ""), list(row.get("must_include", [])),
-                          row.get("evidence", ""), bool(row["answerable"]))
+                          row.get("evidence", ""), bool(row["answerable"]), tuple(row.get("history") or ()))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise ValueError(f"{path}:{number}: not a Q&A row ({type(e).__name__}: {e})") from e
         items.append(item)
@@ -66,8 +68,8 @@ def evaluate_qa(file: Path, docs: list[Path], config: Config, out: str | None = 
                 "store": str(store_path)}
 
     def evaluate(item: QAItem) -> dict:
-        answer = assistant.ask(item.question)
-        passages = wide.retrieve(item.question)
+        answer = assistant.ask(item.question, history=item.history)
+        passages = wide.retrieve(item.question, history=item.history)
         started = time.perf_counter()
         quality = citation_quality(answer, judge)
         judged = time.perf_counter() - started

@@ -24,7 +24,8 @@ def latency(seconds: list[float]) -> dict:
         return {"n": 0}
     ordered = sorted(seconds)
     return {"n": len(ordered), "mean": statistics.fmean(ordered), "median": statistics.median(ordered),
-            "p90": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], "max": ordered[-1],
+            "p90": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
+            "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], "max": ordered[-1],
             "total": sum(ordered)}
 
 

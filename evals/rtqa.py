@@ -40,7 +40,18 @@ class RTQAQuestion:
     answer_index: int
     answer: str
     answer_in_corpus: bool
-    urls: frozenset[str]  # answer_urls + retrieved_urls: the articles this question can need
+    answer_urls: tuple[str, ...]
+    retrieved_urls: tuple[str, ...]
+
+    @property
+    def urls(self) -> frozenset[str]:
+        """answer_urls + retrieved_urls: the articles this question can need."""
+        return frozenset(self.answer_urls + self.retrieved_urls)
+
+    @property
+    def week(self) -> str:
+        """The quiz the question comes from (the ``id`` prefix, ``YYYYMMDD``)."""
+        return self.id.split("_")[0]
 
 
 def parse_date(raw: str) -> dt.date:
@@ -58,7 +69,7 @@ def load_questions(path: Path) -> list[RTQAQuestion]:
             questions.append(RTQAQuestion(
                 str(r["id"]), parse_date(r["date"]), r["question"], list(r["choices"]), int(r["answer_index"]),
                 r.get("answer") or r["choices"][int(r["answer_index"])], bool(r.get("answer_in_corpus", False)),
-                frozenset(r.get("answer_urls", []) + r.get("retrieved_urls", []))))
+                tuple(r.get("answer_urls", [])), tuple(r.get("retrieved_urls", []))))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f"{path}:{number}: not a RealTime QA question ({type(e).__name__}: {e})") from e
     return questions
@@ -78,17 +89,22 @@ def corpus(data: Path, questions: list[RTQAQuestion], everything: bool) -> Path:
     articles = data / "articles.jsonl.gz"
     if everything:
         return articles
-    urls = sorted(set().union(*(q.urls for q in questions)))
+    return subset(data, set().union(*(q.urls for q in questions)))
+
+
+def subset(data: Path, wanted_urls: set[str]) -> Path:
+    """A cached JSONL file of the articles of ``data`` whose URL is wanted."""
+    articles = data / "articles.jsonl.gz"
+    urls = sorted(wanted_urls)
     key = hashlib.sha256(json.dumps([fingerprint([articles]), urls]).encode()).hexdigest()[:16]
-    subset = evals_cache() / f"rtqa-articles-{key}.jsonl"
-    if not subset.exists():
-        wanted = set(urls)
-        subset.parent.mkdir(parents=True, exist_ok=True)
-        tmp = subset.with_name(f".{subset.name}.{os.getpid()}")
+    path = evals_cache() / f"rtqa-articles-{key}.jsonl"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
         with gzip.open(articles, "rt", encoding="utf-8") as src, tmp.open("w", encoding="utf-8") as dst:
-            dst.writelines(line for line in src if line.strip() and json.loads(line).get("url") in wanted)
-        tmp.replace(subset)
-    return subset
+            dst.writelines(line for line in src if line.strip() and json.loads(line).get("url") in wanted_urls)
+        tmp.replace(path)
+    return path
 
 
 def choice_support(choices: list[str], texts: list[str]) -> list[float]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .store import Store, embedding_input
+from .store import Store, embedding_input, parse_chunk_id
 
 
 @dataclass
@@ -36,6 +36,11 @@ class LexicalIndex:
     def rows(self) -> dict[str, int]:
         """Row of each chunk id in the per-chunk arrays."""
         return {cid: i for i, cid in enumerate(self.ids)}
+
+    @cached_property
+    def articles(self) -> np.ndarray:
+        """Article id of each chunk, read from the chunk ids."""
+        return np.array([parse_chunk_id(cid)[0] for cid in self.ids], dtype=object)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-``k`` ``(chunk_id, score)`` with a positive score, among chunks where ``mask`` is true."""

@@ -7,7 +7,7 @@ import threading
 import time
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from index.embedding import Embedder, Tokenizer
 from index.ingest import ingest
@@ -18,6 +18,7 @@ from index.store import Store, StoredArticle
 from .answer_type import answer_type, offers_answer
 from .citations import CitationBuilder, DraftChecker, Verifier
 from .config import Config
+from .followup import rewrite
 from .evidence import Sentence, passage_sentences, rank_sentences
 from .judging import can_judge, support_probability
 from .prompting import build_messages
@@ -94,20 +95,25 @@ class Assistant:
         return {"store": str(self.config.store), "articles": len(self.articles()), "chunks": self.store.count(),
                 "embedding_model": self.embedder.name}
 
-    def retrieve(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = ()) -> list[Passage]:
-        """The top passages for a question: hybrid, filtered by date and site, diverse across articles.
+    def retrieve(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
+                 *, articles: Iterable[str] = (), history: Sequence[str] = ()) -> list[Passage]:
+        """The top passages for a question: hybrid, filtered by date, site and article, diverse across articles.
 
+        ``articles`` restricts the search to those article ids (an article's id is its URL when it has one).
         A relative time phrase ("last Friday") narrows the search to articles published since then,
-        unless nothing matches there.
+        unless nothing matches there. ``history``: the conversation's earlier questions, oldest first;
+        a follow-up ("who wrote it?") is searched with the topic they carry.
         """
-        return self._retrieve(question, _as_date(as_of), tuple(sites))[0]
+        return self._retrieve(searched(question, history), _as_date(as_of), tuple(sites), tuple(articles))[0]
 
-    def _retrieve(self, question: str, as_of: dt.date | None, sites: tuple[str, ...]) -> tuple[list[Passage], TimeFrame | None]:
+    def _retrieve(self, question: str, as_of: dt.date | None, sites: tuple[str, ...],
+                  articles: tuple[str, ...] = ()) -> tuple[list[Passage], TimeFrame | None]:
         c = self.config
         frame = resolve_timeframe(question, as_of)
         lexical, current = self._lexical_state()
         for since in ([frame.since] if frame else []) + [None]:
-            retriever = HybridRetriever(self.store, lexical, self.embedder, filters=Filters(as_of, sites, since),
+            retriever = HybridRetriever(self.store, lexical, self.embedder,
+                                        filters=Filters(as_of, sites, since, articles),
                                         top_k=c.top_k, candidates=c.candidates, max_per_article=c.max_per_article,
                                         bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k,
                                         current=current)
@@ -117,21 +123,22 @@ class Assistant:
         return [], None
 
     def ask(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
-            mode: str | None = None) -> Answer:
+            mode: str | None = None, *, articles: Iterable[str] = (), history: Sequence[str] = ()) -> Answer:
         """Answer briefly with verified ``[n]`` citations, or abstain when the sources don't say."""
         answer = None
-        for answer in self.ask_stream(question, as_of, sites, mode):
+        for answer in self.ask_stream(question, as_of, sites, mode, articles=articles, history=history):
             pass
         return answer
 
     def ask_stream(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
-                   mode: str | None = None, stop: threading.Event | None = None) -> Iterator[Answer]:
+                   mode: str | None = None, stop: threading.Event | None = None,
+                   *, articles: Iterable[str] = (), history: Sequence[str] = ()) -> Iterator[Answer]:
         """Verified answers as they firm up; the last one yielded is the final answer.
 
         In the default mode the extractive answer comes first (no wait for the model), then the
         model's answer replaces it sentence by sentence, each sentence shown only once verified.
         Closing the iterator stops generation; so does setting ``stop`` (from another thread),
-        at the next token.
+        at the next token. ``history``: the conversation's earlier questions, oldest first.
         """
         started = time.perf_counter()
         mode = mode or self.config.mode
@@ -140,7 +147,7 @@ class Assistant:
         question = " ".join(question.split())
         if not question:
             raise ValueError("empty question")
-        passages, frame = self._retrieve(question, _as_date(as_of), tuple(sites))
+        passages, frame = self._retrieve(searched(question, history), _as_date(as_of), tuple(sites), tuple(articles))
         ranked = rank_sentences(question, passages, self.embedder)
         for answer in self._answers(question, passages, ranked, mode, frame, stop or threading.Event()):
             answer.seconds = time.perf_counter() - started
@@ -280,6 +287,14 @@ def _within(conflict: Conflict | None, passages: list[Passage], windows: list[Pa
         return None
     newer, older = relocate(conflict.newer), relocate(conflict.older)
     return Conflict(newer, older) if newer and older else None
+
+
+def searched(question: str, history: Sequence[str]) -> str:
+    """The question as searched: a follow-up carries the topic of the questions before it."""
+    chain: list[str] = []
+    for earlier in [*history, question]:
+        chain.append(rewrite(earlier, chain))
+    return chain[-1]
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:

@@ -48,7 +48,7 @@ class MiniLMEmbedding(BaseEmbedding):
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions on what may be retrieved: publication window and sites (domains).
+    """Restrictions on what may be retrieved: publication window, sites (domains), articles (ids).
 
     Undated articles (day 0) pass both date bounds: they are kept and labelled "date unknown".
     """
@@ -56,16 +56,18 @@ class Filters:
     as_of: dt.date | None = None
     sites: tuple[str, ...] = ()
     since: dt.date | None = None
+    articles: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.as_of or self.since or self.sites)
+        return bool(self.as_of or self.since or self.sites or self.articles)
 
     def admits(self, meta: dict[str, Any]) -> bool:
         """Whether a chunk with this metadata passes (the same rule as the Chroma filter and the BM25 mask)."""
         day = meta["published_day"]
         return ((not self.as_of or day <= day_number(self.as_of))
                 and (not self.since or day == 0 or day >= day_number(self.since))
-                and (not self.sites or meta.get("site") in self.sites))
+                and (not self.sites or meta.get("site") in self.sites)
+                and (not self.articles or meta.get("article_id") in self.articles))
 
 
 # Dense retrieval under a filter, measured on the whole RealTime QA corpus (59k chunks): a Chroma
@@ -113,6 +115,8 @@ class HybridRetriever(BaseRetriever):
                 MetadataFilter(key="published_day", value=0, operator=FilterOperator.EQ)], condition=FilterCondition.OR))
         if self.filters.sites:
             found.append(MetadataFilter(key="site", value=list(self.filters.sites), operator=FilterOperator.IN))
+        if self.filters.articles:
+            found.append(MetadataFilter(key="article_id", value=list(self.filters.articles), operator=FilterOperator.IN))
         return MetadataFilters(filters=found) if found else None
 
     def _lexical_mask(self) -> np.ndarray | None:
@@ -123,6 +127,8 @@ class HybridRetriever(BaseRetriever):
             mask &= (self.lexical.days >= day_number(self.filters.since)) | (self.lexical.days == 0)
         if self.filters.sites:
             mask &= np.isin(self.lexical.sites, list(self.filters.sites))
+        if self.filters.articles:
+            mask &= np.isin(self.lexical.articles, list(self.filters.articles))
         return None if mask.all() else mask
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
