@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, help="store folder (default: a fresh temp folder, removed after)")
     p.add_argument("--raw-sample", type=int, default=1024, help="chunks for the raw embedding limit (0 = all)")
     p.add_argument("--latency-questions", type=int, default=300, help="questions timed for retrieval (>= 200)")
-    p.add_argument("--answers", type=int, default=10, help="questions answered per mode with the LLM (0 = skip)")
+    p.add_argument("--answers", type=int, default=30, help="questions answered in the default mode (0 = skip)")
     p.add_argument("--model", default="qwen2.5-1.5b", help="LLM for the answer latencies")
     p.add_argument("--phase", choices=("ingest", "serve"), help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)

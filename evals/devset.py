@@ -18,7 +18,6 @@ import gzip
 import json
 import re
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -117,10 +116,10 @@ def _negate(sentence: str) -> str | None:
     return f"{sentence[:m.end()]} not{sentence[m.end():]}" if m else None
 
 
-def score(items: list[DevItem], judge: Callable[[str, str], float] | None = None) -> dict[str, dict[str, float]]:
+def score(items: list[DevItem], judge: Callable[[str, str, str], float] | None = None) -> dict[str, dict[str, float]]:
     """Share of items per kind that the lexical check, the judge (if given) and both together get right."""
-    from qa.citations import JUDGE_THRESHOLD
     from qa.evidence import supports
+    from qa.reader import STATES_THRESHOLD
 
     out: dict[str, dict[str, float]] = {}
     for kind in sorted({i.kind for i in items}):
@@ -128,7 +127,7 @@ def score(items: list[DevItem], judge: Callable[[str, str], float] | None = None
         lexical = [supports(i.claim, i.evidence, i.question) for i in group]
         row = {"n": len(group), "lexical": _share(lexical, group)}
         if judge:
-            judged = [judge(i.claim, i.evidence) >= JUDGE_THRESHOLD for i in group]
+            judged = [judge(i.question, i.claim, i.evidence) >= STATES_THRESHOLD for i in group]
             row["judge"] = _share(judged, group)
             row["both"] = _share([a and b for a, b in zip(lexical, judged)], group)
         out[kind] = row
@@ -152,10 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     judge = None
     if args.judge:
         from qa.config import Config
-        from qa.judging import support_probability
-        from qa.llm import load_llm
+        from qa.llm import judge_yes_no, load_llm
+        from qa.prompting import judge_messages
 
-        judge = partial(support_probability, load_llm(Config.from_env(model=args.judge)))
+        llm = load_llm(Config.from_env(model=args.judge))
+        judge = lambda question, claim, evidence: judge_yes_no(llm, judge_messages(question, claim, evidence))  # noqa: E731
     for kind, row in score(items, judge).items():
         print(f"{kind:>14}  n={row['n']:>3}  " + "  ".join(f"{k} correct {v:.0%}" for k, v in row.items() if k != "n"))
     return 0

@@ -30,6 +30,8 @@ YES_NO_COVERAGE = 0.6
 # How near (in words) the answer must be to what the question asks about ("killing at least 25").
 REACH = 6
 ASKED_WORDS = 2
+# Up to this many words, an answer is a bare fragment ("Priya Raman"), not a sentence restating the question.
+FRAGMENT_WORDS = 6
 
 
 def answer_type(question: str) -> str | None:
@@ -43,6 +45,8 @@ def offers_answer(question: str, sentence: str) -> bool:
     if not content_terms(sentence) - content_terms(question) and negated(sentence) == negated(question):
         return False  # it only restates the question
     kind = answer_type(question)
+    if len(words(sentence)) <= FRAGMENT_WORDS and kind in ("name", "agent", "number", "time"):
+        return _fragment_offers(kind, question, sentence)
     if kind == "name":
         return _near(_names(sentence) - content_terms(question), _NAMED, question, sentence, first_only=True)
     if kind == "agent":
@@ -56,6 +60,15 @@ def offers_answer(question: str, sentence: str) -> bool:
     if kind == "time":
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _TIME_WORDS)
     return True
+
+
+def _fragment_offers(kind: str, question: str, fragment: str) -> bool:
+    """A bare answer ("Priya Raman", "at least 25", "on Sunday") has its type anywhere in it."""
+    if kind in ("name", "agent"):
+        return bool(_names(fragment) - content_terms(question))
+    if kind == "number":
+        return bool(numbers(fragment) - numbers(question)) or bool(set(words(fragment)) & _SCALE_WORDS)
+    return bool(numbers(fragment) - numbers(question)) or bool(set(words(fragment)) & _TIME_WORDS)
 
 
 def _names(text: str) -> set[str]:

@@ -15,14 +15,11 @@ from index.lexical import LexicalIndex, load_lexical
 from index.models import IngestReport, LoadIssue
 from index.store import Store, StoredArticle
 
-from .answer_type import answer_type, offers_answer
-from .citations import CitationBuilder, DraftChecker, Verifier
 from .config import Config
+from .evidence import rank_sentences
 from .followup import rewrite
-from .evidence import Sentence, passage_sentences, rank_sentences
-from .judging import can_judge, support_probability
-from .prompting import build_messages
-from .recency import Conflict, find_conflict
+from .llm import LlamaCppLLM, judge_yes_no
+from .reader import JUDGES, Query, Reader
 from .retrieval import Filters, HybridRetriever, to_passage
 from .timeframe import TimeFrame
 from .timeframe import resolve as resolve_timeframe
@@ -30,14 +27,7 @@ from .types import Answer, Passage
 
 log = logging.getLogger(__name__)
 
-ABSTENTION = "The sources don't say."
 MODES = ("default", "generate", "extract")
-# Minimum question-sentence score (cosine + 0.3 x term overlap) for any answer at all.
-RELEVANCE_GATE = 0.3
-# Best-ranked sentences considered for an extractive answer.
-ANSWER_CANDIDATES = 5
-# Evidence windows given to the LLM: prompt length is latency (~50-100 prompt tokens/s here).
-MAX_WINDOWS = 3
 
 
 class Assistant:
@@ -147,65 +137,20 @@ class Assistant:
         question = " ".join(question.split())
         if not question:
             raise ValueError("empty question")
-        passages, frame = self._retrieve(searched(question, history), _as_date(as_of), tuple(sites), tuple(articles))
-        ranked = rank_sentences(question, passages, self.embedder)
-        for answer in self._answers(question, passages, ranked, mode, frame, stop or threading.Event()):
-            answer.seconds = time.perf_counter() - started
+        day = _as_date(as_of)
+        search = searched(question, history)
+        passages, frame = self._retrieve(search, day, tuple(sites), tuple(articles))
+        ranked = rank_sentences(search, passages, self.embedder)  # a follow-up ranks by its topic too
+        query = Query(question, tuple(history), day or dt.date.today(), frame)
+        for answer in self._reader(mode).answers(query, passages, ranked, mode, stop or threading.Event()):
+            answer.seconds, answer.searched = time.perf_counter() - started, search
             yield answer
 
-    def _answers(self, question: str, passages: list[Passage], ranked: list[Sentence], mode: str,
-                 frame: TimeFrame | None, stop: threading.Event) -> Iterator[Answer]:
-        abstain = Answer(question, ABSTENTION, True, passages=passages, mode=mode)
-        extracted = extract_answer(question, passages, ranked)
-        relevant = bool(ranked) and ranked[0].score >= RELEVANCE_GATE
-        # The model runs even when no sentence offers the asked type word for word: it can bridge a
-        # paraphrase ("Author: Jason Ditz" answers "who wrote it?"), and its sentences are verified.
-        llm = self.llm if relevant and mode != "extract" else None
-        if llm is None:
-            yield extracted
-            return
-        extracted.model = abstain.model = llm.name
-        if mode == "default" and not extracted.abstained:
-            yield extracted
-        windows = focus_windows(passages, ranked)
-        judge = partial(support_probability, llm) if self.config.judge and can_judge(llm) else None
-        verifier = Verifier(windows, question, judge)
-        checker = DraftChecker(verifier, question)
-
-        def generated(text: str) -> Answer:
-            return Answer(question, text, False, list(verifier.citations), passages, "generate", llm.name)
-
-        stream = llm.stream(build_messages(question, windows, frame), self.config.max_answer_tokens)
-        try:
-            for piece in stream:
-                if checker.feed(piece) and checker.answers:
-                    yield generated(checker.text)
-                if checker.failed or stop.is_set():
-                    break
-        finally:
-            stream.close()
-        if stop.is_set():
-            return
-        checker.finish()
-        for _ in checker.confirm():
-            if checker.answers:
-                yield generated(checker.text)
-        log.debug("draft %r: kept %s%s", checker.draft, checker.kept, " (lead sentence failed)" * checker.failed)
-        if checker.answers and not checker.failed:
-            text = checker.text
-            conflict = _within(find_conflict(ranked, passages, RELEVANCE_GATE), passages, windows)
-            if conflict:
-                text = cite_both_sides(text, verifier.builder, conflict, windows)
-            final = generated(text)
-        elif mode == "default" and answer_type(question):
-            # The model's answer did not verify. Only a typed question ("how many", "when", "what
-            # name", yes/no) whose type sits next to the asked words in a sentence is still answered
-            # by quoting that sentence: for an open question a true sentence on the topic is no answer.
-            final = extracted
-        else:
-            final = abstain
-        final.draft = checker.draft
-        yield final
+    def _reader(self, mode: str) -> Reader:
+        llm = self.llm if mode != "extract" else None
+        calibrated = self.config.model in JUDGES and not self.config.llm_url
+        judge = partial(judge_yes_no, llm) if self.config.judge and calibrated and isinstance(llm, LlamaCppLLM) else None
+        return Reader(llm, judge, self.embedder.embed, self.config.max_answer_tokens)
 
     def _current_lexical(self) -> LexicalIndex:
         return self._lexical_state()[0]
@@ -224,69 +169,6 @@ class Assistant:
                 self._lexical = load_lexical(self.store, self.lexical_dir)
                 self._lexical_version = version
             return self._lexical, version == self._lexical_version
-
-
-def focus_windows(passages: list[Passage], ranked: list[Sentence], limit: int = MAX_WINDOWS) -> list[Passage]:
-    """For the best passages, the best sentence with its neighbours: short, question-focused evidence."""
-    windows: list[Passage] = []
-    used: set[int] = set()
-    for s in ranked:
-        if s.passage in used or s.score < RELEVANCE_GATE:
-            continue
-        used.add(s.passage)
-        p = passages[s.passage]
-        windows.append(_window(p, s))
-        if len(windows) == limit:
-            break
-    return windows
-
-
-def _window(p: Passage, best: Sentence) -> Passage:
-    sents = passage_sentences(p, 0)
-    i = next(k for k, s in enumerate(sents) if s.start == best.start)
-    lo, hi = max(0, i - 1), min(len(sents), i + 2)
-    a, b = sents[lo].start, sents[hi - 1].end
-    return Passage(p.chunk_id, p.article_id, p.title, p.url, p.published,
-                   p.text[a - p.start:b - p.start], a, b, best.score)
-
-
-def extract_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer:
-    """No LLM: the best relevant sentence that offers an answer, quoted verbatim with its citation
-    (both sides when dated sources disagree); an abstention when none does."""
-    answering = [s for s in ranked[:ANSWER_CANDIDATES] if s.score >= RELEVANCE_GATE and offers_answer(question, s.text)]
-    if not answering:
-        return Answer(question, ABSTENTION, True, passages=passages, mode="extract")
-    builder = CitationBuilder(passages)
-    conflict = find_conflict(answering, passages, RELEVANCE_GATE)
-    if conflict:
-        text = cite_both_sides("", builder, conflict, passages)
-    else:
-        text = f"{answering[0].text} [{builder.cite(answering[0])}]"
-    return Answer(question, text, False, builder.citations, passages, "extract")
-
-
-def cite_both_sides(text: str, builder: CitationBuilder, conflict: Conflict, passages: list[Passage]) -> str:
-    """``text`` followed by whichever side of the conflict it does not cite yet, the newer first."""
-    cited = {c.article_id for c in builder.citations}
-    parts = [text] if text else []
-    for label, s in (("Newest report", conflict.newer), ("Earlier report", conflict.older)):
-        p = passages[s.passage]
-        if p.article_id not in cited:
-            parts.append(f"{label} ({p.date_label}): {s.text} [{builder.cite(s)}]")
-    return " ".join(parts)
-
-
-def _within(conflict: Conflict | None, passages: list[Passage], windows: list[Passage]) -> Conflict | None:
-    """The conflict with its sentences numbered by the evidence windows holding them, if both are shown."""
-    def relocate(s: Sentence) -> Sentence | None:
-        p = passages[s.passage]
-        return next((Sentence(k, s.text, s.start, s.end, s.score) for k, w in enumerate(windows)
-                     if w.article_id == p.article_id and w.start <= s.start < w.end), None)
-
-    if conflict is None:
-        return None
-    newer, older = relocate(conflict.newer), relocate(conflict.older)
-    return Conflict(newer, older) if newer and older else None
 
 
 def searched(question: str, history: Sequence[str]) -> str:

@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--as-of", help="ignore articles published after this date (YYYY-MM-DD)")
     ask.add_argument("--site", action="append", default=[], help="only articles from this site (repeatable)")
+    ask.add_argument("--article", action="append", default=[], metavar="URL_OR_ID",
+                     help="only this article (repeatable; ids as `newsqa list` shows them)")
     ask.add_argument("--mode", choices=["default", "generate", "extract"])
     ask.add_argument("--model", help="packaged model name, a .gguf path, or 'none' ($NEWSQA_MODEL)")
     ask.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 ($NEWSQA_LLM_URL)")
@@ -75,7 +77,7 @@ def _ingest(a, args) -> int:
 
 
 def _ask(a, args) -> int:
-    answer = a.ask(args.question, as_of=args.as_of, sites=args.site)
+    answer = a.ask(args.question, as_of=args.as_of, sites=args.site, articles=args.article)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0

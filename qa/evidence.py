@@ -144,23 +144,17 @@ def names(text: str) -> set[str]:
     return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
 
 
-def supports(claim: str, evidence: str, question: str = "", headline: str = "") -> bool:
-    """Whether ``evidence`` states ``claim``: shared content terms, and no name, number or
-    polarity that the evidence (or, for names and numbers, the question) does not have.
-    Invented names are how small models fabricate, so a single one fails the claim; and what
-    the claim adds to the question (its answer) must come from the evidence almost word for word.
-    The evidence's ``headline`` may supply names only (a window says "the rapper" where its
-    headline names him): it is about the whole article, so it never supplies the answer."""
+def grounded(claim: str, evidence: str, question: str = "", headline: str = "") -> bool:
+    """Whether every name, number and negation of ``claim`` comes from ``evidence``.
+
+    Invented names are how small models fabricate, so a single one fails the claim; names may
+    also come from the question or the evidence's ``headline`` (a window says "the rapper" where
+    its headline names him), numbers from the question. Polarity: a negated claim needs the same
+    terms negated in the evidence, and a positive claim must not rest on terms the evidence
+    negates ("offered no proof" never verifies "proof was offered").
+    """
     claim_terms = content_terms(claim)
-    if not claim_terms:
-        return False
-    known = content_terms(evidence)
-    named = known | content_terms(headline)
-    recall = len(claim_terms & known) / len(claim_terms)
-    added = claim_terms - content_terms(question)
-    added_recall = len(added & known) / len(added) if added else 1.0
-    # Polarity: a negated claim needs a negation in the evidence, and a positive claim must not
-    # rest on terms the evidence negates ("offered no proof" never verifies "proof was offered").
+    named = content_terms(evidence) | content_terms(headline)
     denied = negated_terms(evidence)
     if negated(claim):
         polarity_ok = _overlap(negated_terms(claim), denied)
@@ -168,9 +162,22 @@ def supports(claim: str, evidence: str, question: str = "", headline: str = "") 
         # "Yes" to "Has the government reacted?" asserts the question itself.
         asserted = claim_terms | (content_terms(question) if words(claim)[:1] == ["yes"] else set())
         polarity_ok = not _overlap(asserted, denied)
-    return (recall >= SUPPORT_RECALL and added_recall >= ADDED_RECALL
-            and names(claim) <= named | content_terms(question) and speakers(claim) <= named
+    return (names(claim) <= named | content_terms(question) and speakers(claim) <= named
             and numbers(claim) <= numbers(evidence) | numbers(question) and polarity_ok)
+
+
+def supports(claim: str, evidence: str, question: str = "", headline: str = "") -> bool:
+    """Whether ``evidence`` states ``claim`` by words alone: :func:`grounded`, and shared content
+    terms, what the claim adds to the question (its answer) from the evidence almost word for
+    word. The headline never supplies the answer: it is about the whole article."""
+    claim_terms = content_terms(claim)
+    if not claim_terms:
+        return False
+    known = content_terms(evidence)
+    recall = len(claim_terms & known) / len(claim_terms)
+    added = claim_terms - content_terms(question)
+    added_recall = len(added & known) / len(added) if added else 1.0
+    return recall >= SUPPORT_RECALL and added_recall >= ADDED_RECALL and grounded(claim, evidence, question, headline)
 
 
 _SPEAKER = re.compile(r"((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*)(?:['’]s)?(?:\s+[a-z]+){0,2}?\s+"

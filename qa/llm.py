@@ -169,13 +169,15 @@ class LLM(Protocol):
 
     name: str
 
-    def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
-        """Yield the reply's text pieces as they are generated."""
+    def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,
+               schema: dict | None = None) -> Iterator[str]:
+        """Yield the reply's text pieces as they are generated; ``schema``: a JSON schema the reply must follow."""
         ...
 
-    def complete(self, messages: Messages, max_tokens: int, stop: list[str] | None = None) -> str:
+    def complete(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,
+                 schema: dict | None = None) -> str:
         """The whole reply."""
-        return "".join(self.stream(messages, max_tokens, stop))
+        return "".join(self.stream(messages, max_tokens, stop, schema))
 
 
 class LlamaCppLLM(LLM):
@@ -214,11 +216,14 @@ class LlamaCppLLM(LLM):
         except ValueError as e:  # llama-cpp-python's error for unreadable/invalid GGUF files
             raise ModelError(f"cannot load {model_path}: {e}") from e
 
-    def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,
+               schema: dict | None = None) -> Iterator[str]:
         """Yield text pieces; the model stays locked until the generator is exhausted or closed."""
+        # A schema becomes a llama.cpp grammar: only tokens that keep the reply valid are sampled.
+        fmt = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
         with self._lock:
             chunks = self._llama.create_chat_completion(
-                messages=messages, max_tokens=max_tokens, stop=stop or [], temperature=0.0, stream=True
+                messages=messages, max_tokens=max_tokens, stop=stop or [], temperature=0.0, stream=True, **fmt
             )
             for chunk in chunks:
                 if piece := chunk["choices"][0]["delta"].get("content"):
@@ -237,7 +242,8 @@ class OpenAICompatLLM(LLM):
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
 
-    def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,
+               schema: dict | None = None) -> Iterator[str]:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -247,6 +253,8 @@ class OpenAICompatLLM(LLM):
         }
         if stop:
             body["stop"] = stop
+        if schema:  # the form llama.cpp's servers (both) constrain to; others take it as plain JSON mode
+            body["response_format"] = {"type": "json_object", "schema": schema}
         request = urllib.request.Request(self.url, json.dumps(body).encode(), self._headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:

@@ -215,4 +215,4 @@ def _pairs(nodes: list[NodeWithScore]) -> list[tuple[str, float]]:
 def to_passage(node: NodeWithScore) -> Passage:
     m = node.node.metadata
     return Passage(node.node.node_id, m["article_id"], m["title"], m["url"], day_from_number(m["published_day"]),
-                   node.node.get_content(), m["start"], m["end"], float(node.score or 0.0))
+                   node.node.get_content(), m["start"], m["end"], float(node.score or 0.0), m.get("authors", ""))

@@ -20,10 +20,17 @@ class Passage:
     start: int
     end: int
     score: float = 0.0
+    authors: str = ""  # the byline, "; "-separated
 
     @property
     def date_label(self) -> str:
         return date_label(self.published)
+
+    @property
+    def header(self) -> str:
+        """How the article is introduced to the model: headline, byline, date."""
+        by = f", written by {self.authors.replace('; ', ', ')}" if self.authors else ""
+        return f'Article "{self.title}"{by}, published {self.date_label}'
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,8 @@ class Answer:
     seconds: float = 0.0
     # The model's own words before verification ("" without a model): why an answer was dropped.
     draft: str = ""
+    # What retrieval searched for: the question, or a follow-up with the conversation's topic added.
+    searched: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready form (dates as ISO strings or null)."""

@@ -22,15 +22,22 @@ def test_extract_mode_quotes_the_no_proof_sentence(smol):
     _check_attribution(smol.ask(ATTRIBUTION_Q, mode="extract"))
 
 
-def test_smollm2_answer_is_verified_or_abstains(smol):
-    """The tiny model invents freely: what survives is verified and cited, or it is an honest abstention."""
+def test_smollm2_answer_is_grounded_or_abstains(smol):
+    """The tiny model invents freely and its yes/no judgement is not calibrated, so its answers are
+    checked by words: each sentence survives only if the sentences it cites state it."""
+    from qa.evidence import supports
+
     answer = smol.ask(ATTRIBUTION_Q)
     if answer.abstained:
         assert answer.text == "The sources don't say." and not answer.citations and answer.passages
         return
-    _check_attribution(answer)
-    for sentence in re.split(r"(?<=\])\s+", answer.text):
-        assert re.search(r"\[\d+\]$", sentence)
+    claims = re.findall(r"(.+?)\s*((?:\[\d+\])+)(?:\s+|$)", answer.text)
+    assert claims and "".join(c + m for c, m in claims).replace(" ", "") == answer.text.replace(" ", "")
+    for claim, marks in claims:
+        quoted = " ".join(answer.citations[int(n) - 1].quote for n in re.findall(r"\d+", marks))
+        assert supports(claim, quoted, ATTRIBUTION_Q), (claim, quoted)
+    for c in answer.citations:
+        assert c.quote in c.passage and c.end - c.start == len(c.quote)
 
 
 def test_qwen_default_model_answers_with_citations(qwen):
@@ -39,11 +46,18 @@ def test_qwen_default_model_answers_with_citations(qwen):
 
 
 def test_fabricated_claim_is_dropped_and_off_topic_abstains(smol):
-    from qa.citations import verify
+    from qa.citations import CitationBuilder
+    from qa.evidence import passage_sentences
+    from qa.reader import Query, Reader
 
     passages = smol.retrieve(ATTRIBUTION_Q)
-    text, citations = verify("The strikes were ordered by President Donald Trump [1]. Officials offered proof of the attack [1].", passages)
-    assert text == "" and citations == []
+    evidence = [s for i, p in enumerate(passages) for s in passage_sentences(p, i)]
+    builder = CitationBuilder(passages)
+    draft = "The strikes were ordered by President Donald Trump. Officials offered proof of the attack."
+    # Without a judge (as with an OpenAI-compatible server) the word checks decide, citing every sentence.
+    text = Reader(None, None).verify(Query(ATTRIBUTION_Q), draft, list(range(1, len(evidence) + 1)), evidence, passages,
+                                     evidence, builder)
+    assert text == "" and builder.citations == []
     off_topic = smol.ask("Who won the 2022 football World Cup final?")
     assert off_topic.abstained and not off_topic.citations
 

@@ -79,6 +79,27 @@ def test_filters_admit_like_the_bm25_mask(dated):
     day = sorted(a.published for a in dated.articles() if a.published)[20]
     site = lexical.sites[0]
     metas = {cid: m for cid, _, m in dated.store.iter_chunks(["metadatas"])}
-    for filters in (Filters(as_of=day), Filters(since=day), Filters(sites=(site,)), Filters(day, (site,), day)):
+    article = dated.articles()[3].id
+    for filters in (Filters(as_of=day), Filters(since=day), Filters(sites=(site,)), Filters(day, (site,), day),
+                    Filters(articles=(article,))):
         mask = HybridRetriever(dated.store, lexical, dated.embedder, filters=filters)._lexical_mask()
         assert [filters.admits(metas[cid]) for cid in lexical.ids] == ([True] * len(lexical.ids) if mask is None else list(mask))
+
+
+def test_only_the_given_articles_are_searched(dated):
+    """``articles=`` restricts both retrievers to those articles, as Chroma's own filter does."""
+    from llama_index.core.schema import QueryBundle
+
+    from index.store import parse_chunk_id
+    from qa.retrieval import Filters, HybridRetriever
+
+    ids = [a.id for a in dated.articles()][5:8]
+    for question in QUESTIONS:
+        r = HybridRetriever(dated.store, dated._current_lexical(), dated.embedder, filters=Filters(articles=tuple(ids)),
+                            candidates=5)
+        bundle = QueryBundle(question)
+        got = {cid for cid, _ in r._dense(bundle, r._lexical_mask())}
+        assert got == {n.node.node_id for n in r.dense.retrieve(bundle)}
+        assert got and {parse_chunk_id(cid)[0] for cid in got} <= set(ids)
+    passages = dated.retrieve(QUESTIONS[0], articles=ids)
+    assert passages and {p.article_id for p in passages} <= set(ids)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ATTRIBUTION_Q, RTQA
+from conftest import RTQA
 from qa.answer_type import answer_type, offers_answer
 from qa.evidence import supports
 
@@ -69,27 +69,6 @@ def test_dev_set_from_realtime_qa():
     assert result["negated"]["lexical"] >= 0.95
     assert result["other-article"]["lexical"] >= 0.95
     assert result["swapped"]["lexical"] >= 0.85
-
-
-def test_false_lead_sentence_fails_the_whole_draft(seeded_store):
-    """True context after a false answer must not pass for an answer."""
-    from qa import Assistant
-    from qa.citations import DraftChecker, Verifier
-
-    question = "What did Iran's government say in response to the US strikes?"
-    passages = Assistant(seeded_store, model="none").retrieve(question)
-    checker = DraftChecker(Verifier(passages, question), question)
-    checker.feed("Iran's government said the strikes were illegal [1]. The US is likely to try to downplay "
-                 "the attacks on Iraqi government forces here by spinning the PMU as “Iranian” forces [2]. ")
-    checker.finish()
-    assert checker.failed and not checker.kept
-
-    good = DraftChecker(Verifier(passages, ATTRIBUTION_Q), ATTRIBUTION_Q)
-    for piece in ("No proof was offered ", "for the attribution [1]. ", "Officials did say the group has links to ",
-                  "Iran’s Quds Forces [1]."):
-        good.feed(piece)
-    good.finish()
-    assert not good.failed and good.answers and len(good.kept) == 2
 
 
 def test_who_said_it_must_be_in_the_passage():

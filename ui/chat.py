@@ -1,4 +1,6 @@
-"""The conversation: rewrite follow-ups, stream verified answers into the transcript, stop on request."""
+"""The conversation: stream verified answers into the transcript, stop on request.
+
+Follow-ups are resolved by ``Assistant.ask_stream`` from the conversation's earlier questions."""
 from __future__ import annotations
 
 import queue
@@ -8,7 +10,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from qa import Assistant
-from qa.followup import rewrite
 from qa.llm import ModelError
 
 from .render import Turn
@@ -27,16 +28,17 @@ def ask(assistant: Assistant, question: str, turns: list[Turn], as_of: str = "",
     question = " ".join(question.split())
     if not question:
         return
-    searched = rewrite(question, [t.searched for t in turns])
-    turn = Turn(question, searched)
+    history = [t.question for t in turns]
+    turn = Turn(question, question)
     turns = [*turns, turn]
     yield turns
-    answers = in_background(lambda closing: assistant.ask_stream(searched, as_of=as_of.strip() or None,
-                                                                 sites=tuple(sites), mode=mode or None, stop=closing))
+    answers = in_background(lambda closing: assistant.ask_stream(question, as_of=as_of.strip() or None,
+                                                                 sites=tuple(sites), mode=mode or None, stop=closing,
+                                                                 history=history))
     try:
         for answer in answers:
             if answer is not None:
-                turn.answer = answer
+                turn.answer, turn.searched = answer, answer.searched or question
             yield turns if answer is not None else None
     except (ValueError, ModelError) as exc:  # a malformed date, an unusable model: say so in the chat
         turn.error = str(exc)

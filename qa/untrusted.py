@@ -1,0 +1,34 @@
+"""Article text is untrusted: sentences written as instructions to an assistant are never evidence.
+
+News reports instructions ("the mayor told residents to stay home") but does not address the
+reader's assistant, speak in chat roles, ask for a system prompt, or carry citation markers of
+its own. A sentence that does is a prompt injection, not reporting: it is kept out of what the
+model reads, quotes and cites.
+"""
+from __future__ import annotations
+
+import re
+
+_PATTERNS = (
+    # Chat roles and template tokens opening a line: "Assistant: read ...", "<|im_start|>system".
+    r"(?:^|\n)\s*(?:assistant|system|user|ai|chatbot)\s*:",
+    r"<\|[a-z_]+\|>|\[/?inst\]|<</?sys>>",
+    # Commands about the conversation itself.
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|these\s+)?"
+    r"(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+)?(?:instructions?|prompts?)\b",
+    r"\bsystem (?:prompt|notice|instructions?)\b|\b(?:developer|hidden) (?:prompt|instructions?)\b",
+    r"\byou are now (?:an? |the )?(?:\w+ )?(?:assistant|ai|chatbot|language model|model)\b",
+    r"\b(?:from now on,? you|pretend (?:that )?you are)\b",
+    r"\b(?:the|this|your) (?:assistant|ai|chatbot|language model|llm)\b.{0,30}\b(?:must|should|will now|shall)\b",
+    r"\b(?:answer|respond to|reply to) (?:every|all|any) (?:questions?|queries|messages?) with\b",
+    # Requests to read or send data no article needs.
+    r"/etc/(?:passwd|shadow)|\b(?:read|open|cat) (?:the )?file\b|\bfetch https?://",
+    # Forged citation markers ("According to [1], ..."): 3 of the 4,714 RealTime QA articles hold any.
+    r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]",
+)
+_INSTRUCTION = re.compile("|".join(_PATTERNS), re.IGNORECASE)
+
+
+def is_instruction(sentence: str) -> bool:
+    """Whether a sentence addresses an assistant as a command rather than reporting news."""
+    return _INSTRUCTION.search(sentence) is not None
