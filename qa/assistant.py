@@ -126,7 +126,7 @@ class Assistant:
         """Verified answers as they firm up; the last one yielded is the final answer.
 
         In the default mode the extractive answer comes first (no wait for the model), then the
-        model's answer replaces it sentence by sentence, each sentence shown only once verified.
+        model's verified answer (or the abstention) replaces it.
         Closing the iterator stops generation; so does setting ``stop`` (from another thread),
         at the next token. ``history``: the conversation's earlier questions, oldest first.
         """
