@@ -21,15 +21,21 @@ SYSTEM = (
 )
 
 
-def answer_messages(query, evidence: list, passages: list[Passage]) -> list[dict[str, str]]:
-    """The question with the numbered evidence sentences under their article's headline and date."""
+def headed(sentences: list, passages: list[Passage], numbered: bool = False) -> list[str]:
+    """Sentences (``passage``-indexed) as lines under their article's header, ``[n]``-numbered if asked."""
     lines, last = [], None
-    for n, s in enumerate(evidence, 1):
+    for n, s in enumerate(sentences, 1):
         p = passages[s.passage]
         if p.article_id != last:
             lines.append(f"{_as_data(p.header)}:")
             last = p.article_id
-        lines.append(f"[{n}] {_as_data(s.text)}")
+        lines.append(f"[{n}] {_as_data(s.text)}" if numbered else _as_data(s.text))
+    return lines
+
+
+def answer_messages(query, evidence: list, passages: list[Passage]) -> list[dict[str, str]]:
+    """The question with the numbered evidence sentences under their article's headline and date."""
+    lines = headed(evidence, passages, numbered=True)
     context = [f"Today is {query.as_of.isoformat()}."] if query.as_of else []
     if query.frame:
         context.append(f"Dates asked about: {query.frame.label}.")

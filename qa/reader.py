@@ -26,7 +26,7 @@ from index.chunking import split_sentences
 from .answer_type import FRAGMENT_WORDS, offers_answer
 from .citations import CitationBuilder
 from .evidence import Sentence, best_match, grounded, supports, words
-from .prompting import answer_messages, judge_messages
+from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
 from .timeframe import TimeFrame
 from .types import Answer, Passage
@@ -152,11 +152,10 @@ class Reader:
             stream.close()
         ids, draft = parse_reply(reply)
         text = self.verify(query, draft, ids, evidence, passages, ranked, builder)
-        if text:
-            text = dated(text, query, builder.citations)
         log.debug("reply %r -> %r", reply, text)
         if text:
-            final = Answer(question, text, False, builder.citations, passages, "generate", name)
+            final = Answer(question, dated(text, query, builder.citations), False, builder.citations, passages,
+                           "generate", name)
         else:
             final = Answer(question, ABSTENTION, True, passages=passages, mode=mode, model=name)
         final.draft = draft
@@ -204,7 +203,7 @@ class Reader:
             return False
         if self.judge is None:  # no calibrated judge (another model, or a server): words only
             return supports(claim, text, question, headlines)
-        p_yes = self.judge(judge_messages(statement(question, claim), _headed(group, passages)))
+        p_yes = self.judge(judge_messages(statement(question, claim), "\n".join(headed(group, passages))))
         log.debug("states %.2f: %r from %r", p_yes, claim, text)
         return p_yes >= STATES_THRESHOLD
 
@@ -245,18 +244,6 @@ def dated(text: str, query: Query, citations: list) -> str:
     if newest and query.as_of and (query.as_of - newest).days > STALE_DAYS and _CURRENT.search(query.text):
         return f"As of {newest.isoformat()}: {text}"
     return text
-
-
-def _headed(group: Sequence[Sentence], passages: list[Passage]) -> str:
-    """Sentences under their article's headline and date."""
-    lines, last = [], None
-    for s in group:
-        p = passages[s.passage]
-        if p.article_id != last:
-            lines.append(f"{p.header}:")
-            last = p.article_id
-        lines.append(s.text)
-    return "\n".join(lines)
 
 
 def extract_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer:
