@@ -151,11 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     judge = None
     if args.judge:
         from qa.config import Config
-        from qa.llm import judge_yes_no, load_llm
+        from qa.llm import load_llm
         from qa.prompting import judge_messages
 
         llm = load_llm(Config.from_env(model=args.judge))
-        judge = lambda question, claim, evidence: judge_yes_no(llm, judge_messages(question, claim, evidence))  # noqa: E731
+        judge = lambda question, claim, evidence: llm.yes_probability(judge_messages(claim, evidence))  # noqa: E731
     for kind, row in score(items, judge).items():
         print(f"{kind:>14}  n={row['n']:>3}  " + "  ".join(f"{k} correct {v:.0%}" for k, v in row.items() if k != "n"))
     return 0

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from qa.config import Config
-from qa.llm import LlamaCppLLM, judge_yes_no, load_llm
+from qa.llm import LLM, load_llm
 from qa.prompting import SYSTEM
 
 from .matching import words
@@ -21,9 +21,9 @@ class Judge(Protocol):
 
 @dataclass
 class LLMJudge:
-    """P(yes) >= 0.5 from a local model's first reply token (``qa.llm.judge_yes_no``)."""
+    """P(yes) >= 0.5 from a model's first reply token (``LLM.yes_probability``)."""
 
-    llm: LlamaCppLLM
+    llm: LLM
 
     @property
     def name(self) -> str:
@@ -32,7 +32,7 @@ class LLMJudge:
     def p_yes(self, user: str) -> float:
         # The pipeline's system prompt (it covers yes/no checks): the model keeps its prefix
         # cached, so judging between questions does not slow the answers being timed.
-        return judge_yes_no(self.llm, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}])
+        return self.llm.yes_probability([{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]) or 0.0
 
     def supports(self, claim: str, passages: list[str]) -> bool:
         sources = "\n".join(f'"{p}"' for p in passages)
@@ -58,5 +58,8 @@ def make_judge(spec: str, config: Config, answering_llm: object) -> Judge:
     llm = answering_llm if spec == "auto" else load_llm(Config(model=spec, n_ctx=config.n_ctx,
                                                                n_threads=config.n_threads,
                                                                n_threads_batch=config.n_threads_batch))
-    # judge_yes_no reads token logits, which only an in-process llama.cpp model exposes.
-    return LLMJudge(llm) if isinstance(llm, LlamaCppLLM) else LexicalJudge()
+    # A judge reads the first token's probabilities: a server may not give them.
+    return LLMJudge(llm) if llm is not None and llm.yes_probability(_PROBE) is not None else LexicalJudge()
+
+
+_PROBE = [{"role": "user", "content": "Is Paris in France? Reply yes or no."}]

@@ -42,9 +42,11 @@ def answer_type(question: str) -> str | None:
 
 def offers_answer(question: str, sentence: str) -> bool:
     """The sentence adds something the question lacks, of the type the question asks for."""
-    if not content_terms(sentence) - content_terms(question) and negated(sentence) == negated(question):
-        return False  # it only restates the question
     kind = answer_type(question)
+    replies = kind == "yes/no" and words(sentence)[:1] in (["yes"], ["no"])
+    if not content_terms(sentence) - content_terms(question) and negated(sentence) == negated(question) \
+            and not replies:
+        return False  # it only restates the question; "Yes, ..." to a yes/no question answers it
     if len(words(sentence)) <= FRAGMENT_WORDS and kind in ("name", "agent", "number", "time"):
         return _fragment_offers(kind, question, sentence)
     if kind == "name":

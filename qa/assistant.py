@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -18,7 +18,6 @@ from index.store import Store, StoredArticle
 from .config import Config
 from .evidence import rank_sentences
 from .followup import rewrite
-from .llm import LlamaCppLLM, judge_yes_no
 from .reader import JUDGES, Query, Reader
 from .retrieval import Filters, HybridRetriever, to_passage
 from .timeframe import TimeFrame
@@ -148,8 +147,10 @@ class Assistant:
 
     def _reader(self, mode: str) -> Reader:
         llm = self.llm if mode != "extract" else None
-        calibrated = self.config.model in JUDGES and not self.config.llm_url
-        judge = partial(judge_yes_no, llm) if self.config.judge and calibrated and isinstance(llm, LlamaCppLLM) else None
+        # A server's probabilities are taken at the packaged Qwen's threshold: a server is there to
+        # run that model or a larger one; a small local GGUF (SmolLM2) judges near chance.
+        calibrated = bool(self.config.llm_url) or self.config.model in JUDGES
+        judge = llm.yes_probability if llm is not None and self.config.judge and calibrated else None
         return Reader(llm, judge, self.embedder.embed, self.config.max_answer_tokens)
 
     def _current_lexical(self) -> LexicalIndex:

@@ -87,6 +87,8 @@ def _ask(a, args) -> int:
         for c in answer.citations:
             print(f"[{c.n}] {c.title} ({c.date_label}) {c.url}".rstrip())
             print(f"    “{c.quote}”")
+        if answer.checked == "words":
+            print("\n(checked by word overlap only: the model's yes/no probabilities were not available)")
     elif answer.passages:
         print("\nClosest passages:")
         closest: dict[str, object] = {}

@@ -139,22 +139,25 @@ def rank_sentences(question: str, passages: list[Passage], embedder: Embedder) -
 
 
 def names(text: str) -> set[str]:
-    """Stemmed capitalised words: the names a claim asserts ("Samsung recalled ..." included)."""
-    found = [w for w in _WORD.findall(text) if w[0].isupper() and w.lower() not in _STOP | _OPENERS]
+    """Stemmed capitalised words: the names a claim asserts ("Samsung recalled ..." included; a
+    sentence's opening "Three" is a number, which ``numbers`` checks)."""
+    found = [w for w in _WORD.findall(text)
+             if w[0].isupper() and w.lower() not in _STOP | _OPENERS and w.lower() not in _NUMBER_WORDS]
     return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
 
 
-def grounded(claim: str, evidence: str, question: str = "", headline: str = "") -> bool:
+def grounded(claim: str, evidence: str, question: str = "", context: str = "") -> bool:
     """Whether every name, number and negation of ``claim`` comes from ``evidence``.
 
     Invented names are how small models fabricate, so a single one fails the claim; names may
-    also come from the question or the evidence's ``headline`` (a window says "the rapper" where
-    its headline names him), numbers from the question. Polarity: a negated claim needs the same
+    also come from the question or the evidence's ``context``, its article's header and the
+    other sentences read from it (a sentence says "the rapper" where its headline names him;
+    "a nurse from Gresham" is in Oregon a few sentences on), numbers from the question. Polarity: a negated claim needs the same
     terms negated in the evidence, and a positive claim must not rest on terms the evidence
     negates ("offered no proof" never verifies "proof was offered").
     """
     claim_terms = content_terms(claim)
-    named = content_terms(evidence) | content_terms(headline)
+    named = content_terms(evidence) | content_terms(context)
     denied = negated_terms(evidence)
     if negated(claim):
         polarity_ok = _overlap(negated_terms(claim), denied)
@@ -166,10 +169,10 @@ def grounded(claim: str, evidence: str, question: str = "", headline: str = "") 
             and numbers(claim) <= numbers(evidence) | numbers(question) and polarity_ok)
 
 
-def supports(claim: str, evidence: str, question: str = "", headline: str = "") -> bool:
+def supports(claim: str, evidence: str, question: str = "", context: str = "") -> bool:
     """Whether ``evidence`` states ``claim`` by words alone: :func:`grounded`, and shared content
     terms, what the claim adds to the question (its answer) from the evidence almost word for
-    word. The headline never supplies the answer: it is about the whole article."""
+    word. The context never supplies the answer, only names."""
     claim_terms = content_terms(claim)
     if not claim_terms:
         return False
@@ -177,7 +180,7 @@ def supports(claim: str, evidence: str, question: str = "", headline: str = "") 
     recall = len(claim_terms & known) / len(claim_terms)
     added = claim_terms - content_terms(question)
     added_recall = len(added & known) / len(added) if added else 1.0
-    return recall >= SUPPORT_RECALL and added_recall >= ADDED_RECALL and grounded(claim, evidence, question, headline)
+    return recall >= SUPPORT_RECALL and added_recall >= ADDED_RECALL and grounded(claim, evidence, question, context)
 
 
 _SPEAKER = re.compile(r"((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*)(?:['’]s)?(?:\s+[a-z]+){0,2}?\s+"

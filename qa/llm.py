@@ -179,6 +179,11 @@ class LLM(Protocol):
         """The whole reply."""
         return "".join(self.stream(messages, max_tokens, stop, schema))
 
+    def yes_probability(self, messages: Messages) -> float | None:
+        """P(yes) / (P(yes) + P(no)) for the reply's first token; None when the backend gives no
+        token probabilities."""
+        ...
+
 
 class LlamaCppLLM(LLM):
     """A GGUF model run in-process by llama-cpp-python, using the GGUF's own chat template.
@@ -196,6 +201,7 @@ class LlamaCppLLM(LLM):
         except ImportError as e:
             raise ModelError(f"llama-cpp-python is not importable ({e}); {_FIX} or set NEWSQA_LLM_URL") from e
         self.name = model_path.stem
+        self._yes_no: tuple[list[int], list[int]] | None = None
         # A llama.cpp context is not thread-safe: concurrent callers queue here.
         self._lock = threading.Lock()
         try:
@@ -229,6 +235,27 @@ class LlamaCppLLM(LLM):
                 if piece := chunk["choices"][0]["delta"].get("content"):
                     yield piece
 
+    def yes_probability(self, messages: Messages) -> float:
+        from llama_cpp import LogitsProcessorList
+
+        captured: list[Any] = []
+
+        def capture(input_ids: Any, logits: Any) -> Any:
+            # Called once per sampled token with the raw logits, indexed by token id.
+            captured.append(logits.copy())
+            return logits
+
+        with self._lock:
+            self._llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0,
+                                               logits_processor=LogitsProcessorList([capture]))
+            logits = captured[0]
+            if self._yes_no is None:
+                self._yes_no = tuple(_single_token_ids(self._llama, words) for words in (_YES, _NO))
+        yes, no = self._yes_no
+        if not yes or not no:
+            raise ModelError(f"{self.name} has no single-token 'yes'/'no' to judge with")
+        return _share_of_yes({self._llama.detokenize([t]).decode(): float(logits[t]) for t in yes + no})
+
 
 class OpenAICompatLLM(LLM):
     """A server speaking OpenAI's streaming ``/v1/chat/completions`` (llama.cpp server, Ollama, vLLM)."""
@@ -239,6 +266,7 @@ class OpenAICompatLLM(LLM):
         self.name = f"{model}@{self.url}"
         self.timeout = timeout  # per socket operation, so long streamed answers are fine
         self._headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        self._no_logprobs = False
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
 
@@ -264,6 +292,28 @@ class OpenAICompatLLM(LLM):
             raise ModelError(f"LLM endpoint {self.url} answered HTTP {e.code}: {detail}") from e
         except (urllib.error.URLError, OSError) as e:
             raise ModelError(f"cannot reach LLM endpoint {self.url}: {getattr(e, 'reason', e)}") from e
+
+
+    def yes_probability(self, messages: Messages) -> float | None:
+        """From the server's log-probabilities of the first reply token (llama.cpp's servers give
+        them; llama-cpp-python's only when started with ``--logits_all true``)."""
+        if self._no_logprobs:
+            return None
+        body = {"model": self.model, "messages": messages, "max_tokens": 1, "temperature": 0,
+                "logprobs": True, "top_logprobs": 20}
+        request = urllib.request.Request(self.url, json.dumps(body).encode(),
+                                         {**self._headers, "Accept": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                reply = json.load(response)
+            first = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+            return _share_of_yes({t["token"]: float(t["logprob"]) for t in first})
+        except (urllib.error.HTTPError, KeyError, IndexError, TypeError, ValueError):
+            # Reachable, but no log-probabilities on offer: answers are then checked by words.
+            self._no_logprobs = True
+        except (urllib.error.URLError, OSError) as e:
+            raise ModelError(f"cannot reach LLM endpoint {self.url}: {getattr(e, 'reason', e)}") from e
+        return None
 
 
 def _chat_completions_url(url: str) -> str:
@@ -295,36 +345,20 @@ _YES = ("yes", "Yes", " yes", " Yes")
 _NO = ("no", "No", " no", " No")
 
 
-def judge_yes_no(llm: LlamaCppLLM, prompt_messages: Messages) -> float:
-    """P(yes) / (P(yes) + P(no)) for the first token of the model's reply, chat template applied."""
-    from llama_cpp import LogitsProcessorList
-
-    captured: list[Any] = []
-
-    def capture(input_ids: Any, logits: Any) -> Any:
-        # Called once per sampled token with the raw logits, indexed by token id.
-        captured.append(logits.copy())
-        return logits
-
-    with llm._lock:
-        llm._llama.create_chat_completion(
-            messages=prompt_messages,
-            max_tokens=1,
-            temperature=0.0,
-            logits_processor=LogitsProcessorList([capture]),
-        )
-        logits = captured[0]
-        yes, no = (_single_token_ids(llm._llama, words) for words in (_YES, _NO))
-    if not yes or not no:
-        raise ModelError(f"{llm.name} has no single-token 'yes'/'no' to judge with")
-    top = max(float(logits[t]) for t in yes + no)
-    p_yes, p_no = (sum(math.exp(float(logits[t]) - top) for t in ids) for ids in (yes, no))
-    return p_yes / (p_yes + p_no)
-
-
 def _single_token_ids(llama: Any, words: Sequence[str]) -> list[int]:
     tokenized = {tuple(llama.tokenize(w.encode(), add_bos=False, special=False)) for w in words}
     return [t[0] for t in tokenized if len(t) == 1]
+
+
+def _share_of_yes(logprobs: dict[str, float]) -> float | None:
+    """P(yes) / (P(yes) + P(no)) from first-token log-probabilities (or logits) by token text."""
+    top = max(logprobs.values(), default=0.0)
+    mass = {"yes": 0.0, "no": 0.0}
+    for token, value in logprobs.items():
+        if (word := token.strip().lower()) in mass:
+            mass[word] += math.exp(value - top)
+    total = mass["yes"] + mass["no"]
+    return mass["yes"] / total if total else None
 
 
 _load_lock = threading.Lock()

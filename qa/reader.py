@@ -25,7 +25,7 @@ from index.chunking import split_sentences
 
 from .answer_type import FRAGMENT_WORDS, offers_answer
 from .citations import CitationBuilder
-from .evidence import Sentence, best_match, grounded, supports, words
+from .evidence import Sentence, best_match, content_terms, grounded, supports, words
 from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
 from .timeframe import TimeFrame
@@ -72,7 +72,7 @@ SCHEMA = {
     "required": ["evidence", "answer"],
 }
 
-Judge = Callable[[list[dict[str, str]]], float]
+Judge = Callable[[list[dict[str, str]]], "float | None"]  # None: the model gave no probabilities
 Embed = Callable[[list[str]], Any]  # unit vectors, one row per text
 
 
@@ -125,6 +125,7 @@ class Reader:
                  max_tokens: int = 160) -> None:
         """``judge(messages)``: P(yes) of the model's reply; ``embed(texts)``: unit vectors."""
         self.llm, self.judge, self.embed, self.max_tokens = llm, judge, embed, max_tokens
+        self.checked = "judge"  # how the last verified answer was checked: "judge", or "words" only
 
     def answers(self, query: Query, passages: list[Passage], ranked: list[Sentence], mode: str,
                 stop: threading.Event) -> Iterator[Answer]:
@@ -155,7 +156,7 @@ class Reader:
         log.debug("reply %r -> %r", reply, text)
         if text:
             final = Answer(question, dated(text, query, builder.citations), False, builder.citations, passages,
-                           "generate", name)
+                           "generate", name, checked=self.checked)
         else:
             final = Answer(question, ABSTENTION, True, passages=passages, mode=mode, model=name)
         final.draft = draft
@@ -191,19 +192,24 @@ class Reader:
         newer coverage has superseded them."""
         match = best_match(claim, evidence)
         for group in (cited, [match] if match and match not in cited else []):
-            if group and not superseded(group, passages, ranked, query.as_of) \
-                    and self._states(query.text, claim, group, passages):
+            if group and not superseded(group, passages, ranked, query.as_of, query.text) \
+                    and self._states(query.text, claim, group, evidence, passages):
                 return group
         return None
 
-    def _states(self, question: str, claim: str, group: list[Sentence], passages: list[Passage]) -> bool:
+    def _states(self, question: str, claim: str, group: list[Sentence], evidence: list[Sentence],
+                passages: list[Passage]) -> bool:
         text = " ".join(s.text for s in group)
-        headlines = " ".join(dict.fromkeys(passages[s.passage].header for s in group))
-        if not grounded(claim, text, question, headlines):
+        articles = {passages[s.passage].article_id for s in group}
+        context = " ".join([*dict.fromkeys(passages[s.passage].header for s in group),
+                            *(s.text for s in evidence if passages[s.passage].article_id in articles)])
+        if not grounded(claim, text, question, context):
             return False
-        if self.judge is None:  # no calibrated judge (another model, or a server): words only
-            return supports(claim, text, question, headlines)
-        p_yes = self.judge(judge_messages(statement(question, claim), "\n".join(headed(group, passages))))
+        p_yes = self.judge(judge_messages(statement(question, claim), "\n".join(headed(group, passages)))) \
+            if self.judge else None
+        if p_yes is None:  # no calibrated judge (another model, or a server without logprobs): words only
+            self.checked = "words"
+            return supports(claim, text, question, context)
         log.debug("states %.2f: %r from %r", p_yes, claim, text)
         return p_yes >= STATES_THRESHOLD
 
@@ -225,16 +231,19 @@ def statement(question: str, claim: str) -> str:
     return f"{question.rstrip(' ?')}? {fragment}."
 
 
-def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[Sentence], as_of: dt.date | None) -> bool:
+def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[Sentence], as_of: dt.date | None,
+               question: str = "") -> bool:
     """Whether these sentences' newest article is over ``STALE_DAYS`` older than the question and
-    than another retrieved article that bears on the question about as well (its best sentence
-    scores within ``TOPIC_MARGIN`` of theirs): an answer from the story before last."""
+    than another retrieved article that bears on the question about as well (a sentence scoring
+    within ``TOPIC_MARGIN`` of theirs that shares the question's words they contain): an answer
+    from the story before last. A newer story on something else supersedes nothing."""
     cited = max((passages[s.passage].published for s in group if passages[s.passage].published), default=None)
     if not cited or not as_of or (as_of - cited).days <= STALE_DAYS:
         return False
     bar = max(s.score for s in group) - TOPIC_MARGIN
+    topic = content_terms(question) & content_terms(" ".join(s.text for s in group))
     return any(s.score >= bar and (passages[s.passage].published or cited) - cited > dt.timedelta(days=STALE_DAYS)
-               for s in ranked)
+               and (not topic or topic & content_terms(s.text)) for s in ranked)
 
 
 def dated(text: str, query: Query, citations: list) -> str:

@@ -73,6 +73,9 @@ class Answer:
     draft: str = ""
     # What retrieval searched for: the question, or a follow-up with the conversation's topic added.
     searched: str = ""
+    # How a generated answer was verified: "judge" (the model's yes/no probabilities) or "words"
+    # (word overlap only: the model gives no probabilities, or none calibrated); "" when quoted.
+    checked: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready form (dates as ISO strings or null)."""

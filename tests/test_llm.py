@@ -21,7 +21,6 @@ from qa.llm import (
     SplitPackagedFile,
     assemble_verified,
     cache_dir,
-    judge_yes_no,
     load_llm,
     resolve_model_path,
 )
@@ -182,12 +181,12 @@ def test_concurrent_callers_queue(smollm: LlamaCppLLM) -> None:
     assert len(results) == 3 and all(r.strip() for r in results)
 
 
-def test_judge_yes_no_with_qwen() -> None:
+def test_yes_probability_with_qwen() -> None:
     qwen = load_llm(Config(model="qwen2.5-1.5b", n_threads=2, n_threads_batch=2, n_ctx=512))
     assert isinstance(qwen, LlamaCppLLM)
 
     def ask(question: str) -> float:
-        return judge_yes_no(qwen, [{"role": "user", "content": question + " Answer yes or no."}])
+        return qwen.yes_probability([{"role": "user", "content": question + " Answer yes or no."}])
 
     assert ask("Is Paris the capital of France?") > 0.8
     assert ask("Is the Moon made of cheese?") < 0.2

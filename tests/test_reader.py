@@ -3,7 +3,6 @@ hostile text kept out of answers, follow-ups answered from the right article."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 import pytest
 
@@ -46,7 +45,6 @@ def test_padded_answer_is_cut_to_the_sentences_that_answer(qwen):
     """True sentences from the passages that do not answer the question are dropped."""
     from qa.citations import CitationBuilder
     from qa.evidence import passage_sentences
-    from qa.llm import judge_yes_no
     from qa.reader import Query, Reader
 
     passages = qwen.retrieve(ATTRIBUTION_Q)
@@ -59,7 +57,7 @@ def test_padded_answer_is_cut_to_the_sentences_that_answer(qwen):
              "The strikes targeted five PMU bases, killing at least 25. "
              "The US is likely to try to downplay the attacks by spinning the PMU as Iranian forces.")
     ids = [n("offered no proof"), n("five PMU bases"), n("downplay")]
-    reader = Reader(qwen.llm, partial(judge_yes_no, qwen.llm), qwen.embedder.embed)
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen.embedder.embed)
     builder = CitationBuilder(passages)
     text = reader.verify(Query(ATTRIBUTION_Q), draft, ids, evidence, passages, evidence, builder)
     assert text.startswith("Officials offered no proof") and "[" in text
@@ -104,7 +102,11 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     cited = Sentence(0, "Victor Cruz retired.", 0, 20, 0.80)
     on_topic, off_topic = Sentence(1, "Gronkowski retired.", 0, 20, 0.75), Sentence(1, "Gronkowski retired.", 0, 20, 0.40)
     assert superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24))
+    assert superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24), "Which NFL star retired?")
     assert not superseded([cited], [old, new], [cited, off_topic], dt.date(2022, 6, 24))
+    # As relevant by score, but not about what the evidence and the question share: another story.
+    elsewhere = Sentence(1, "Gronkowski signed with the Patriots.", 0, 20, 0.75)
+    assert not superseded([cited], [old, new], [cited, elsewhere], dt.date(2022, 6, 24), "Which NFL star retired?")
     assert not superseded([cited], [old, new], [cited, on_topic], dt.date(2018, 1, 20))
     assert not superseded([cited], [old, new], [cited, on_topic], None)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ATTRIBUTION_Q, SEEDS, free_port, running, write_jsonl
 from qa import Assistant
 from qa.cli import main as cli
@@ -54,20 +56,26 @@ def test_two_clients_share_one_chroma_server(tmp_path, capsys):
         assert "Shi’ite Militias" in listed and "lighthouse" not in listed
 
 
-def test_answers_through_llama_cpp_openai_server(tmp_path, seeded_store):
+@pytest.mark.parametrize("logprobs", [False, True], ids=["no-logprobs", "logprobs"])
+def test_answers_through_llama_cpp_openai_server(tmp_path, seeded_store, logprobs):
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     model = resolve_model_path("smollm2-135m")
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-            "--port", str(port), "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "2048"]
+            "--port", str(port), "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "2048",
+            "--logits_all", str(logprobs)]
     with running(argv, f"{url}/models", tmp_path / "llama.log"):
         llm = OpenAICompatLLM(url)
         reply = llm.complete([{"role": "user", "content": "Say hello."}], max_tokens=8)
         assert reply.strip()
+        # The judge reads the first token's log-probabilities where the server gives them.
+        p_yes = llm.yes_probability([{"role": "user", "content": "Is Paris in France? Reply yes or no."}])
+        assert (p_yes is not None and 0.0 <= p_yes <= 1.0) if logprobs else p_yes is None
 
         a = Assistant(seeded_store, llm_url=url)
         assert a.llm.name == f"default@{url}/chat/completions"
         answer = a.ask(ATTRIBUTION_Q)
         assert answer.model == a.llm.name
-        # Whatever the small model says, what is shown is verified: cited, or an honest abstention.
-        assert answer.abstained or answer.citations
+        # Whatever the small model says, what is shown is verified: cited, or an honest abstention,
+        # and it says when only words checked it.
+        assert answer.abstained or (answer.citations and answer.checked == ("judge" if logprobs else "words"))

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import RTQA
 from qa.answer_type import answer_type, offers_answer
-from qa.evidence import supports
+from qa.evidence import grounded, supports
 
 EVIDENCE = ("Officials offered no proof Ketaib Hezbollah was behind Friday’s attack, but did say the group has "
             "links to Iran’s Quds Forces. The strikes targeted five PMU bases, killing at least 25.")
@@ -44,6 +44,9 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     ("Where is the base?", "The base is the base.", False),  # restates the question
     ("Has the Iraqi government reacted?", "There hasn’t been a reaction yet from the Iraqi government.", True),
     ("Has the Iraqi government reacted?", "This raises doubts about US claims that the PMU would attack an Iraqi base.", False),
+    # A yes/no question is answered by its own words with a "yes" or "no" in front, not without one.
+    ("Does the writer see the strikes as an act of war?", "Yes, the writer sees the strikes as an act of war.", True),
+    ("Does the writer see the strikes as an act of war?", "The writer sees the strikes as an act of war.", False),
 ])
 def test_answer_must_offer_what_was_asked(question, sentence, ok):
     assert offers_answer(question, sentence) is ok
@@ -98,12 +101,24 @@ def test_ages_in_other_words_and_numbers_from_the_question():
                     "Did Lula win more than 50% of the vote?")
 
 
-def test_a_headline_may_name_the_speaker_but_never_supplies_the_answer():
+def test_context_may_name_the_speaker_but_never_supplies_the_answer():
     evidence = "The rapper announced he is acquiring Parler, an alternative social platform."
     question = "Kanye West announced he is acquiring which social media platform?"
     claim = "Kanye West announced he is acquiring Parler."
     assert not supports(claim, evidence, question)
-    assert supports(claim, evidence, question, headline="Kanye West to buy Parler")
+    assert supports(claim, evidence, question, context="Kanye West to buy Parler")
     lebron = "James is part of a consortium buying a franchise in Major League Pickleball."
     assert not supports("LeBron James has agreed to buy a team in the NHL.", lebron,
-                        "LeBron James has agreed to buy a team in which league?", headline="Red Sox owners to buy NHL team")
+                        "LeBron James has agreed to buy a team in which league?", context="Red Sox owners to buy NHL team")
+
+
+def test_names_may_come_from_the_same_article_numbers_are_not_names():
+    filed = "The lawsuit was filed by Dolores Okafor, a hospice nurse from Gresham, turned down for three apartments."
+    later = "Her lawyers estimated that about 14,000 Oregon renters had received inaccurate reports."
+    question = "What does Dolores Okafor do for a living?"
+    claim = "Dolores Okafor is a hospice nurse from Gresham, Oregon."
+    assert not grounded(claim, filed, question)
+    assert grounded(claim, filed, question, context=later)
+    # A capitalised number opening a sentence is checked as a number, not as an invented name.
+    assert supports("Three apartments turned her down.", filed, "How many places turned her down?")
+    assert not supports("Four apartments turned her down.", filed, "How many places turned her down?")

@@ -94,7 +94,8 @@ def _status(t: Turn) -> str:
     if a.abstained:
         how = "no retrieved passage supports an answer"
     else:
-        how = "quoted from the sources" if a.mode == "extract" else f"written by {a.model}, every sentence verified"
+        how = "quoted from the sources" if a.mode == "extract" else f"written by {a.model}, every sentence verified" + (
+            " by word overlap only" if a.checked == "words" else "")
     return f"{how} · {a.seconds:.1f}s"
 
 
