@@ -188,10 +188,14 @@ class Reader:
 
     def _support(self, query: Query, claim: str, cited: list[Sentence], evidence: list[Sentence],
                  passages: list[Passage], ranked: list[Sentence]) -> list[Sentence] | None:
-        """The sentences that state ``claim``, the cited ones else the best lexical match, unless
-        newer coverage has superseded them."""
+        """The sentences that state ``claim``: the cited ones of one article, else the best lexical
+        match, unless newer coverage has superseded them. One article: a sentence stitched from
+        two stories ("Andrew Whitworth, a former New York Giants wide receiver") states neither."""
         match = best_match(claim, evidence)
-        for group in (cited, [match] if match and match not in cited else []):
+        by_article: dict[str, list[Sentence]] = {}
+        for s in cited:
+            by_article.setdefault(passages[s.passage].article_id, []).append(s)
+        for group in (*by_article.values(), [match] if match and match not in cited else []):
             if group and not superseded(group, passages, ranked, query.as_of, query.text) \
                     and self._states(query.text, claim, group, evidence, passages):
                 return group

@@ -123,3 +123,29 @@ def test_a_bare_answer_is_judged_as_the_statement_it_makes(question, claim, expe
     from qa.reader import statement
 
     assert statement(question, claim) == expected
+
+
+def test_an_answer_sentence_rests_on_one_article():
+    """A sentence stitched from two stories is dropped though each of its words is in a cited
+    sentence; a sentence one story states is kept, citing that story only (words-only check)."""
+    from qa.citations import CitationBuilder
+    from qa.evidence import passage_sentences
+    from qa.reader import Query, Reader
+    from qa.types import Passage
+
+    day = dt.date(2022, 3, 16)
+    rams = "Rams left tackle Andrew Whitworth announced his retirement Tuesday at 40."
+    cruz = "Former New York Giants wide receiver Victor Cruz announced his retirement from the NFL."
+    passages = [Passage("c1", "a1", "Whitworth retires", "u1", day, rams, 0, len(rams)),
+                Passage("c2", "a2", "Cruz retires", "u2", day, cruz, 0, len(cruz))]
+    evidence = [s for i, p in enumerate(passages) for s in passage_sentences(p, i)]
+    query = Query("Which NFL player announced his retirement on Tuesday?", as_of=day)
+    reader = Reader(None, None)
+
+    stitched = "Andrew Whitworth, a former New York Giants wide receiver, announced his retirement on Tuesday."
+    assert reader.verify(query, stitched, [1, 2], evidence, passages, evidence, CitationBuilder(passages)) == ""
+    builder = CitationBuilder(passages)
+    text = reader.verify(query, "Andrew Whitworth announced his retirement Tuesday at 40.", [1, 2], evidence,
+                         passages, evidence, builder)
+    assert text.startswith("Andrew Whitworth") and [c.url for c in builder.citations] == ["u1"]
+    assert reader.checked == "words"
