@@ -152,9 +152,10 @@ def grounded(claim: str, evidence: str, question: str = "", context: str = "") -
     Invented names are how small models fabricate, so a single one fails the claim; names may
     also come from the question or the evidence's ``context``, its article's header and the
     other sentences read from it (a sentence says "the rapper" where its headline names him;
-    "a nurse from Gresham" is in Oregon a few sentences on), numbers from the question. Polarity: a negated claim needs the same
-    terms negated in the evidence, and a positive claim must not rest on terms the evidence
-    negates ("offered no proof" never verifies "proof was offered").
+    "a nurse from Gresham" is in Oregon a few sentences on), numbers from the question.
+    Polarity: a negated claim needs the same terms negated in the evidence, and a positive claim
+    must not rest on terms the evidence negates ("offered no proof" never verifies "proof was
+    offered").
     """
     claim_terms = content_terms(claim)
     named = content_terms(evidence) | content_terms(context)

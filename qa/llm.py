@@ -293,7 +293,6 @@ class OpenAICompatLLM(LLM):
         except (urllib.error.URLError, OSError) as e:
             raise ModelError(f"cannot reach LLM endpoint {self.url}: {getattr(e, 'reason', e)}") from e
 
-
     def yes_probability(self, messages: Messages) -> float | None:
         """From the server's log-probabilities of the first reply token (llama.cpp's servers give
         them; llama-cpp-python's only when started with ``--logits_all true``)."""
