@@ -28,7 +28,10 @@ _TYPES = (
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
 # How near (in words) the answer must be to what the question asks about ("killing at least 25").
-REACH = 6
+# 6 -> 8 on the tune split's recorded run (63 items): one more right answer, no twin answered;
+# 10 answered an unanswerable seed question ("He has 20 years of experience in foreign policy
+# research" is 7 words from "research").
+REACH = 8
 ASKED_WORDS = 2
 # Up to this many words, an answer is a bare fragment ("Priya Raman"), not a sentence restating the question.
 FRAGMENT_WORDS = 6
