@@ -19,8 +19,7 @@ def ingest(args: argparse.Namespace) -> dict:
     from index.loading import load_paths
     from index.models import Article
     from index.store import embedding_input
-    from qa import Assistant
-    from qa.config import Config
+    from qa import Assistant, Config
 
     cfg = Config.from_env(store=args.store, model="none")
     limit = args.limit or None
@@ -60,32 +59,28 @@ def ingest(args: argparse.Namespace) -> dict:
 def serve(args: argparse.Namespace) -> dict:
     """Retrieval latencies, answer-recall@5, then answer latencies with the LLM, in one serving process."""
     from qa import Assistant
-    from qa.retrieval import HybridRetriever
 
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
     assistant = Assistant(args.store, model=args.model)
     started = time.perf_counter()
     assistant.retrieve("warm up")
     first_retrieve = time.perf_counter() - started
-    c = assistant.config
-    lexical = assistant._current_lexical()  # the serving index itself: a second copy would inflate peak RSS
-    dense = HybridRetriever(assistant.store, lexical, assistant.embedder, candidates=c.candidates).dense
+    retriever = assistant.retriever()  # the serving indexes themselves: a second copy would inflate peak RSS
+    candidates = assistant.config.candidates
     timed = questions[: args.latency_questions]
     latency = {
-        "bm25": _times(lambda q: lexical.search(q["question"], c.candidates), timed),
-        "dense": _times(lambda q: dense.retrieve(q["question"]), timed),
+        "bm25": _times(lambda q: retriever.lexical.search(q["question"], candidates), timed),
+        "dense": _times(lambda q: retriever.dense.retrieve(q["question"]), timed),
         "hybrid": _times(lambda q: assistant.retrieve(q["question"], as_of=q["date"]), timed),
     }
 
     stored = {a.url for a in assistant.articles()}
     answerable = [q for q in questions if q["answer_in_corpus"] and stored & set(q["answer_urls"])]
-    top_k, c.top_k = c.top_k, 5
     url_hits = text_hits = 0
     for q in answerable:
-        passages = assistant.retrieve(q["question"], as_of=q["date"])
+        passages = assistant.retrieve(q["question"], as_of=q["date"], top_k=5)
         url_hits += any(p.url in q["answer_urls"] for p in passages)
         text_hits += any(_norm(q["answer"]) in _norm(p.text) for p in passages)
-    c.top_k = top_k
 
     result = {
         "first_retrieve_s": first_retrieve,

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.chunking import split_sentences
-from qa.types import Answer
+from qa import Answer, split_sentences
 
 from .judge import Judge
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qa.config import Config
+from qa import MODES, Config
 
 REPO = Path(__file__).resolve().parents[1]
 RTQA_2022 = REPO.parent / "shared" / "data" / "realtimeqa-2022"
@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     shared.add_argument("--chroma-url", help="use a Chroma server instead of the local store ($NEWSQA_CHROMA_URL)")
     shared.add_argument("--store", help="store to ingest the documents into and answer from "
                                         "(default: one cached per corpus under ~/.cache/newsqa/evals/)")
-    shared.add_argument("--mode", choices=["default", "generate", "extract"])
+    shared.add_argument("--mode", choices=MODES)
     shared.add_argument("--model", help="packaged model name, a .gguf path, or 'none' ($NEWSQA_MODEL)")
     shared.add_argument("--threads", type=int, help="llama.cpp threads (default 0: all usable cores; $NEWSQA_N_THREADS)")
     shared.add_argument("--out", help="run folder (default evals/runs/<time>-<kind>/); an existing one resumes")

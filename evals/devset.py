@@ -21,8 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from index.chunking import split_sentences
-from index.cleaning import clean_text
+from qa import clean_text, split_sentences
 
 from .matching import normalise
 
@@ -150,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text("".join(json.dumps(asdict(i)) + "\n" for i in items), encoding="utf-8")
     judge = None
     if args.judge:
-        from qa.config import Config
+        from qa import Config
         from qa.llm import load_llm
         from qa.prompting import judge_messages
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from qa.config import Config
+from qa import Config
 from qa.llm import LLM, load_llm
 from qa.prompting import SYSTEM
 

@@ -1,13 +1,12 @@
 """`newsqa eval qa`: a Q&A file (seeds/seed_qa.jsonl schema) against a store built from documents."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.config import Config
+from qa import Config
 
 from . import report as rp
 from .citation_quality import citation_quality
@@ -60,16 +59,15 @@ def evaluate_qa(file: Path, docs: list[Path], config: Config, out: str | None = 
     items = load_qa(file)
     run = run_dir(out, "qa")
     store_path, ingest = build_store(docs, config, store)
-    cfg = dataclasses.replace(config, store=store_path)
-    assistant = Assistant(config=cfg)
-    wide = Assistant(config=dataclasses.replace(cfg, top_k=max(CURVE_K, cfg.top_k)))
+    assistant = Assistant(store_path, config)
+    cfg = assistant.config
     judge = make_judge(judge_spec, cfg, assistant.llm if judge_spec == "auto" else None)
     settings = {"kind": "qa", **config_settings(cfg), "judge": judge.name, "questions": fingerprint([file]),
                 "store": str(store_path)}
 
     def evaluate(item: QAItem) -> dict:
         answer = assistant.ask(item.question, history=item.history)
-        passages = wide.retrieve(item.question, history=item.history)
+        passages = assistant.retrieve(item.question, history=item.history, top_k=max(CURVE_K, cfg.top_k))
         started = time.perf_counter()
         quality = citation_quality(answer, judge)
         judged = time.perf_counter() - started

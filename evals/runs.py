@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from qa.config import Config
+from qa import Config
 
 RUNS = Path(__file__).resolve().parent / "runs"
 T = TypeVar("T")

@@ -1,15 +1,13 @@
 """Stores built once per corpus and reused across runs, keyed on the documents' content."""
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
 import sys
 from pathlib import Path
 
-from index.embedding import MODEL_NAME
-from qa.config import Config
+from qa import EMBEDDING_MODEL, Config
 from qa.llm import cache_dir
 
 
@@ -26,7 +24,7 @@ def fingerprint(paths: list[Path]) -> str:
 
 def store_key(content: str, config: Config) -> str:
     """What a store's vectors depend on: the documents, the embedder and the chunker."""
-    settings = [content, MODEL_NAME, config.chunk_tokens, config.chunk_overlap_sentences]
+    settings = [content, EMBEDDING_MODEL, config.chunk_tokens, config.chunk_overlap_sentences]
     return hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:16]
 
 
@@ -45,12 +43,12 @@ def build_store(docs: list[Path], config: Config, store: Path | None = None) -> 
         return path, {**json.loads(marker.read_text()), "reused": True}
     print(f"ingesting {', '.join(map(str, docs))} into {path}", file=sys.stderr)
     issues: list[str] = []
-    builder = Assistant(config=dataclasses.replace(config, store=path, model="none"))
+    builder = Assistant(path, config, model="none")
     report = builder.ingest(docs, progress=sys.stderr.isatty(), on_issue=lambda i: issues.append(str(i)))
     summary = {"docs": [str(d) for d in docs], "summary": report.summary(), "articles": report.articles,
                "chunks": report.chunks, "skipped": report.skipped, "rejected": report.rejected,
                "seconds": round(report.seconds, 1), "issues": len(issues), "first_issues": issues[:5],
-               "stored_articles": len(builder.articles()), "stored_chunks": builder.store.count()}
+               "stored_articles": len(builder.articles()), "stored_chunks": builder.stats()["chunks"]}
     print(report.summary(), file=sys.stderr)
     if not summary["stored_articles"]:
         raise ValueError(f"no articles in {', '.join(map(str, docs))}: {'; '.join(issues[:3]) or 'nothing found'}")

@@ -1,4 +1,4 @@
-"""Typed records that cross module boundaries in the ingest pipeline."""
+"""Typed records, and the store's error, that cross module boundaries in the ingest pipeline."""
 from __future__ import annotations
 
 import datetime as dt
@@ -92,3 +92,24 @@ class IngestReport:
             f"skipped {self.skipped} unchanged, replaced {self.replaced}, "
             f"rejected {self.rejected}, in {self.seconds:.1f}s"
         )
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as the store lists it."""
+
+    id: str
+    title: str
+    url: str
+    published: dt.date | None
+    chunks: int
+    text_hash: str
+    source: str
+
+    @property
+    def date_label(self) -> str:
+        return date_label(self.published)
+
+
+class StoreMismatch(RuntimeError):
+    """The store was built with another embedding model or chunker."""

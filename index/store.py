@@ -10,7 +10,6 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator
@@ -18,24 +17,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .models import Article, Chunk
+from .models import Article, Chunk, StoredArticle, StoreMismatch
 
 COLLECTION = "newsqa_chunks"
-
-
-class StoreMismatch(RuntimeError):
-    """The store was built with another embedding model or chunker."""
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    id: str
-    title: str
-    url: str
-    published: dt.date | None
-    chunks: int
-    text_hash: str
-    source: str
 
 
 def day_number(d: dt.date | None) -> int:

@@ -12,21 +12,18 @@ from typing import Callable, Iterable, Iterator, Sequence
 from index.embedding import Embedder, Tokenizer
 from index.ingest import ingest
 from index.lexical import LexicalIndex, load_lexical
-from index.models import IngestReport, LoadIssue
-from index.store import Store, StoredArticle
+from index.store import Store
 
-from .config import Config
+from .config import MODES, Config
 from .evidence import rank_sentences
 from .followup import rewrite
 from .reader import JUDGES, Query, Reader
 from .retrieval import Filters, HybridRetriever, to_passage
 from .timeframe import TimeFrame
 from .timeframe import resolve as resolve_timeframe
-from .types import Answer, Passage
+from .types import Answer, IngestReport, LoadIssue, Passage, StoredArticle
 
 log = logging.getLogger(__name__)
-
-MODES = ("default", "generate", "extract")
 
 
 class Assistant:
@@ -38,11 +35,11 @@ class Assistant:
     """
 
     def __init__(self, store: str | Path | None = None, config: Config | None = None, **overrides: object) -> None:
-        self.config = config or Config.from_env(**overrides)
-        if store is not None:
-            self.config.store = Path(store)
-        self.store = Store(self.config.store, self.config.chroma_url)
-        self.embedder = Embedder(self.config.embed_batch_size, self.config.embed_bf16)
+        """``config`` (default: ``Config.from_env()``) with ``store`` and the non-None ``overrides`` applied
+        to a copy: the caller's ``config`` is never changed."""
+        self.config = (config or Config.from_env()).with_overrides(store=store, **overrides)
+        self._store = Store(self.config.store, self.config.chroma_url)
+        self._embedder = Embedder(self.config.embed_batch_size, self.config.embed_bf16)
         self._lexical: LexicalIndex | None = None
         self._lexical_version = ""
         self._lock = threading.RLock()  # guards _lexical
@@ -63,7 +60,7 @@ class Assistant:
                on_issue: Callable[[LoadIssue], None] | None = None) -> IngestReport:
         """Load, clean, chunk, embed and store articles from files or folders; unchanged ones are skipped."""
         with self._writing:
-            report = ingest(paths, self.store, self.embedder, Tokenizer(), self.lexical_dir,
+            report = ingest(paths, self._store, self._embedder, Tokenizer(), self.lexical_dir,
                             chunk_tokens=self.config.chunk_tokens, overlap=self.config.chunk_overlap_sentences,
                             limit=limit, max_file_bytes=self.config.max_file_bytes, progress=progress,
                             on_issue=on_issue)
@@ -71,41 +68,45 @@ class Assistant:
             return report
 
     def articles(self) -> list[StoredArticle]:
-        return self.store.articles()
+        return self._store.articles()
 
     def remove(self, key: str) -> int:
         """Remove an article by id or URL; returns the number of chunks removed."""
         with self._writing:
-            removed = self.store.remove(key)
+            removed = self._store.remove(key)
             self._lexical = None
             return removed
 
     def stats(self) -> dict[str, object]:
-        return {"store": str(self.config.store), "articles": len(self.articles()), "chunks": self.store.count(),
-                "embedding_model": self.embedder.name}
+        return {"store": str(self.config.store), "articles": len(self.articles()), "chunks": self._store.count(),
+                "embedding_model": self._embedder.name}
 
     def retrieve(self, question: str, as_of: dt.date | str | None = None, sites: Iterable[str] = (),
-                 *, articles: Iterable[str] = (), history: Sequence[str] = ()) -> list[Passage]:
+                 *, articles: Iterable[str] = (), history: Sequence[str] = (), top_k: int | None = None) -> list[Passage]:
         """The top passages for a question: hybrid, filtered by date, site and article, diverse across articles.
 
         ``articles`` restricts the search to those article ids (an article's id is its URL when it has one).
         A relative time phrase ("last Friday") narrows the search to articles published since then,
         unless nothing matches there. ``history``: the conversation's earlier questions, oldest first;
-        a follow-up ("who wrote it?") is searched with the topic they carry.
+        a follow-up ("who wrote it?") is searched with the topic they carry. ``top_k``: how many
+        passages for this call (default ``config.top_k``).
         """
-        return self._retrieve(searched(question, history), _as_date(as_of), tuple(sites), tuple(articles))[0]
+        return self._retrieve(searched(question, history), _as_date(as_of), tuple(sites), tuple(articles), top_k)[0]
 
-    def _retrieve(self, question: str, as_of: dt.date | None, sites: tuple[str, ...],
-                  articles: tuple[str, ...] = ()) -> tuple[list[Passage], TimeFrame | None]:
+    def retriever(self, filters: Filters = Filters(), top_k: int | None = None) -> HybridRetriever:
+        """The llama-index retriever over the serving indexes, as ``retrieve`` uses it (no time-phrase
+        narrowing, no follow-up rewriting); its ``lexical`` and ``dense`` parts can be queried alone."""
         c = self.config
-        frame = resolve_timeframe(question, as_of)
         lexical, current = self._lexical_state()
+        return HybridRetriever(self._store, lexical, self._embedder, filters=filters, top_k=top_k or c.top_k,
+                               candidates=c.candidates, max_per_article=c.max_per_article,
+                               bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k, current=current)
+
+    def _retrieve(self, question: str, as_of: dt.date | None, sites: tuple[str, ...], articles: tuple[str, ...] = (),
+                  top_k: int | None = None) -> tuple[list[Passage], TimeFrame | None]:
+        frame = resolve_timeframe(question, as_of)
         for since in ([frame.since] if frame else []) + [None]:
-            retriever = HybridRetriever(self.store, lexical, self.embedder,
-                                        filters=Filters(as_of, sites, since, articles),
-                                        top_k=c.top_k, candidates=c.candidates, max_per_article=c.max_per_article,
-                                        bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k,
-                                        current=current)
+            retriever = self.retriever(Filters(as_of, sites, since, articles), top_k)
             passages = [to_passage(n) for n in retriever.retrieve(question)]
             if passages:
                 return passages, frame if since else None
@@ -139,7 +140,7 @@ class Assistant:
         day = _as_date(as_of)
         search = searched(question, history)
         passages, frame = self._retrieve(search, day, tuple(sites), tuple(articles))
-        ranked = rank_sentences(search, passages, self.embedder)  # a follow-up ranks by its topic too
+        ranked = rank_sentences(search, passages, self._embedder)  # a follow-up ranks by its topic too
         query = Query(question, tuple(history), day or dt.date.today(), frame)
         for answer in self._reader(mode).answers(query, passages, ranked, mode, stop or threading.Event()):
             answer.seconds, answer.searched = time.perf_counter() - started, search
@@ -151,10 +152,7 @@ class Assistant:
         # run that model or a larger one; a small local GGUF (SmolLM2) judges near chance.
         calibrated = bool(self.config.llm_url) or self.config.model in JUDGES
         judge = llm.yes_probability if llm is not None and self.config.judge and calibrated else None
-        return Reader(llm, judge, self.embedder.embed, self.config.max_answer_tokens)
-
-    def _current_lexical(self) -> LexicalIndex:
-        return self._lexical_state()[0]
+        return Reader(llm, judge, self._embedder.embed, self.config.max_answer_tokens)
 
     def _lexical_state(self) -> tuple[LexicalIndex, bool]:
         """The BM25 index to serve from, and whether it holds every stored chunk."""
@@ -164,10 +162,10 @@ class Assistant:
             # The store's version token, not its chunk count: another client of a shared server may
             # remove and add as many chunks as it removed. Read before loading, so a write during
             # the load shows up as a change next time.
-            version = self.store.version()
+            version = self._store.version()
             changed = self._lexical is not None and version != self._lexical_version
             if self._lexical is None or (changed and not self._writing.locked()):
-                self._lexical = load_lexical(self.store, self.lexical_dir)
+                self._lexical = load_lexical(self._store, self.lexical_dir)
                 self._lexical_version = version
             return self._lexical, version == self._lexical_version
 

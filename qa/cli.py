@@ -7,7 +7,7 @@ import sys
 
 from evals.cli import add_parser as add_eval_parser
 
-from .config import Config
+from .config import MODES, Config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--site", action="append", default=[], help="only articles from this site (repeatable)")
     ask.add_argument("--article", action="append", default=[], metavar="URL_OR_ID",
                      help="only this article (repeatable; ids as `newsqa list` shows them)")
-    ask.add_argument("--mode", choices=["default", "generate", "extract"])
+    ask.add_argument("--mode", choices=MODES)
     ask.add_argument("--model", help="packaged model name, a .gguf path, or 'none' ($NEWSQA_MODEL)")
     ask.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 ($NEWSQA_LLM_URL)")
     ask.add_argument("--threads", type=int, help="llama.cpp threads (default 0: all usable cores; $NEWSQA_N_THREADS)")
@@ -53,10 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config.from_env(store=args.store, chroma_url=args.chroma_url, mode=getattr(args, "mode", None),
                           model=getattr(args, "model", None), llm_url=getattr(args, "llm_url", None),
                           n_threads=threads, n_threads_batch=threads)
-    from index.store import StoreMismatch
-
     from .assistant import Assistant
-    from .llm import ModelError
+    from .errors import ModelError, StoreMismatch
 
     try:
         if args.command == "eval":  # runs on stores of its own, not the default one
@@ -100,10 +98,8 @@ def _ask(a, args) -> int:
 
 
 def _list(a, args) -> int:
-    from index.models import date_label
-
     for art in a.articles():
-        print(f"{date_label(art.published):>12}  {art.chunks:>3} chunks  {art.title}  [{art.id}]")
+        print(f"{art.date_label:>12}  {art.chunks:>3} chunks  {art.title}  [{art.id}]")
     return 0
 
 

@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+# How an answer is made: "default" (the extractive answer at once, then the model's verified one),
+# "generate" (the model's only) or "extract" (no model).
+MODES = ("default", "generate", "extract")
+
 
 @dataclass
 class Config:
@@ -26,8 +30,7 @@ class Config:
     max_answer_tokens: int = 160
     # Ask the LLM "does the passage state this?" of every claim that passes the lexical checks.
     judge: bool = True
-    # Answer: "default" (LLM, verified, extractive fallback), "generate" or "extract".
-    mode: str = "default"
+    mode: str = "default"  # one of MODES
     # Retrieval.
     top_k: int = 4
     candidates: int = 30
@@ -47,17 +50,15 @@ class Config:
     chroma_url: str = ""
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Config":
+    def from_env(cls, **overrides: object) -> Config:
         """Defaults, then ``NEWSQA_*`` env vars, then non-None ``overrides`` (CLI flags)."""
-        cfg = cls()
-        for f in fields(cls):
-            raw = os.environ.get(f"NEWSQA_{f.name.upper()}")
-            if raw is not None:
-                setattr(cfg, f.name, _parse(f, raw))
-        for name, value in overrides.items():
-            if value is not None:
-                setattr(cfg, name, _parse(_field(name), value) if isinstance(value, str) else value)
-        return cfg
+        env = {f.name: _parse(f, raw) for f in fields(cls) if (raw := os.environ.get(f"NEWSQA_{f.name.upper()}")) is not None}
+        return cls(**env).with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: object) -> Config:
+        """A copy with the non-None ``overrides`` applied (strings parsed as their field's type); ``self`` is unchanged."""
+        return dataclasses.replace(self, **{name: _parse(_field(name), value) if isinstance(value, str) else value
+                                            for name, value in overrides.items() if value is not None})
 
 
 def _field(name: str) -> dataclasses.Field:

@@ -17,16 +17,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from qa.config import Config
+from qa.errors import ModelError
 
 Messages = list[dict[str, str]]
 
 _FIX = "reinstall with `make install`"
 _SEED = 0
 _CHUNK = 8 * 1024 * 1024
-
-
-class ModelError(Exception):
-    """A model cannot be found, assembled, verified, loaded or reached."""
 
 
 def cache_dir() -> Path:

@@ -1,10 +1,12 @@
-"""Typed results of the public API."""
+"""Typed results of the public API (the ingest records are the index's own)."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
-from index.models import date_label
+from index.models import IngestReport, LoadIssue, StoredArticle, date_label
+
+__all__ = ["Answer", "Citation", "IngestReport", "LoadIssue", "Passage", "StoredArticle"]
 
 
 @dataclass(frozen=True)

@@ -121,9 +121,9 @@ def test_thousands_of_tiny_files(tmp_path):
 def test_batch_over_chromas_limit_is_stored_whole_or_not_at_all(tmp_path):
     a = Assistant(tmp_path / "store", model="none")
     sentences = " ".join(f"Clause {n} of the treaty covers fishing zone {n}." for n in range(400))
-    a.store.max_batch = 7  # Chroma's real limit is 5461 chunks; a smaller one keeps the embedding cheap
+    a._store.max_batch = 7  # Chroma's real limit is 5461 chunks; a smaller one keeps the embedding cheap
     report = a.ingest([write_jsonl(tmp_path / "treaty.jsonl", [{"url": "https://example.com/treaty", "title": "Treaty", "text": sentences}])])
-    assert report.chunks > 2 * a.store.max_batch
+    assert report.chunks > 2 * a._store.max_batch
     assert assert_consistent(a.config.store) == {"https://example.com/treaty": report.chunks}
 
     # A slice that Chroma refuses takes the slices before it back out.
@@ -132,5 +132,5 @@ def test_batch_over_chromas_limit_is_stored_whole_or_not_at_all(tmp_path):
     metas = [{"article_id": "x", "chunk_index": i, "n_chunks": 5} for i in range(5)]
     metas[4]["bad"] = {"nested": "not allowed"}
     with pytest.raises(Exception):
-        store.add([f"x#{i}" for i in range(5)], a.embedder.embed([f"text {i}" for i in range(5)]), ["t"] * 5, metas)
+        store.add([f"x#{i}" for i in range(5)], a._embedder.embed([f"text {i}" for i in range(5)]), ["t"] * 5, metas)
     assert store.count() == report.chunks and store.chunk_ids("x") == []

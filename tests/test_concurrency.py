@@ -62,7 +62,7 @@ def test_eight_askers_and_an_ingest_share_one_assistant(tmp_path):
     assert not any(t.is_alive() for t in threads) and errors == []
     assert len(results) == ASKERS * ROUNDS and sum(r.articles for r in reports) == len(LATER)
 
-    chunks = {cid: (doc, m) for cid, doc, m in a.store.iter_chunks(["documents", "metadatas"])}
+    chunks = {cid: (doc, m) for cid, doc, m in a._store.iter_chunks(["documents", "metadatas"])}
     by_article: dict[str, list[tuple[str, dict]]] = {}
     for doc, m in chunks.values():
         by_article.setdefault(m["article_id"], []).append((doc, m))

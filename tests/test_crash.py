@@ -82,14 +82,14 @@ def test_interrupted_replace_and_half_stored_article_are_repaired_at_ingest_star
     side = Assistant(tmp_path / "side", model="none")
     v2 = write_jsonl(tmp_path / "v2.jsonl", [new, other, long])
     side.ingest([v2])
-    rows = side.store.collection.get(include=["embeddings", "documents", "metadatas"])
+    rows = side._store.collection.get(include=["embeddings", "documents", "metadatas"])
     keep = [k for k, m in enumerate(rows["metadatas"]) if m["article_id"] != "https://example.com/b"
             and not (m["article_id"] == "https://example.com/c" and m["chunk_index"] == m["n_chunks"] - 1)]
     [n_long] = {m["n_chunks"] for m in rows["metadatas"] if m["article_id"] == "https://example.com/c"}
     assert n_long > 2
-    main.store.add([rows["ids"][k] for k in keep], np.array([rows["embeddings"][k] for k in keep]),
+    main._store.add([rows["ids"][k] for k in keep], np.array([rows["embeddings"][k] for k in keep]),
                    [rows["documents"][k] for k in keep], [rows["metadatas"][k] for k in keep])
-    hashes = {m["text_hash"] for _, _, m in main.store.iter_chunks(["metadatas"], where={"article_id": "https://example.com/a"})}
+    hashes = {m["text_hash"] for _, _, m in main._store.iter_chunks(["metadatas"], where={"article_id": "https://example.com/a"})}
     assert len(hashes) == 2
 
     reopened = Assistant(tmp_path / "main", model="none")

@@ -11,7 +11,7 @@ from evals.citation_quality import citation_quality, statements
 from evals.judge import LexicalJudge
 from evals.matching import contains, matches_all, shares_run
 from qa.cli import main
-from qa.types import Answer, Citation
+from qa import Answer, Citation
 
 SEED_QA = REPO / "seeds" / "seed_qa.jsonl"
 

@@ -15,7 +15,7 @@ def _article(n: int, text: str | None = None, **extra) -> dict:
 
 
 def _chunk_hashes(a: Assistant, article_id: str) -> set[str]:
-    return {m["text_hash"] for _, _, m in a.store.iter_chunks(["metadatas"], where={"article_id": article_id})}
+    return {m["text_hash"] for _, _, m in a._store.iter_chunks(["metadatas"], where={"article_id": article_id})}
 
 
 def test_reingest_is_incremental_and_changed_articles_replace(tmp_path):
@@ -23,11 +23,11 @@ def test_reingest_is_incremental_and_changed_articles_replace(tmp_path):
     docs = write_jsonl(tmp_path / "a.jsonl", [_article(1), _article(2)])
     first = a.ingest([docs])
     assert (first.articles, first.skipped, first.replaced) == (2, 0, 0)
-    count = a.store.count()
+    count = a._store.count()
 
     again = a.ingest([docs])
     assert (again.articles, again.chunks, again.skipped) == (0, 0, 2)
-    assert a.store.count() == count
+    assert a._store.count() == count
 
     write_jsonl(docs, [_article(1), _article(2, "The council rejected budget item 2 after a long debate. The mayor was absent.")])
     changed = a.ingest([docs])
@@ -48,7 +48,7 @@ def test_malformed_jsonl_line_is_reported_and_the_rest_ingested(tmp_path):
     assert set(stored) == {"https://example.com/news/1", "https://example.com/news/3"}
     # Every stored article has all of its chunks.
     for art in stored.values():
-        assert len(a.store.chunk_ids(art.id)) == art.chunks
+        assert len(a._store.chunk_ids(art.id)) == art.chunks
 
 
 def test_remove_and_list(tmp_path):
@@ -57,7 +57,7 @@ def test_remove_and_list(tmp_path):
     assert len(a.articles()) == 2
     assert a.remove("https://example.com/news/4") > 0
     assert [art.title for art in a.articles()] == ["US Conducts Airstrikes on Shi’ite Militias in Iraq and Syria"]
-    assert a.stats()["chunks"] == a.store.count()
+    assert a.stats()["chunks"] == a._store.count()
 
 
 def test_store_refuses_another_embedder_or_chunker(tmp_path):
@@ -78,11 +78,11 @@ def test_second_client_sees_a_swap_with_the_same_chunk_count(tmp_path):
     writer.ingest([write_jsonl(tmp_path / "one.jsonl", [one])])
     reader = Assistant(tmp_path / "store", model="none")
     assert reader.retrieve("harbor ferry timetable")[0].url == one["url"]
-    before = reader.store.count()
+    before = reader._store.count()
     writer.remove(one["url"])
     writer.ingest([write_jsonl(tmp_path / "two.jsonl", [two])])
-    assert reader.store.count() == before
-    lexical_ids = set(reader._current_lexical().ids)
-    assert lexical_ids == {cid for cid, _, _ in writer.store.iter_chunks([])}
+    assert reader._store.count() == before
+    lexical_ids = set(reader.retriever().lexical.ids)
+    assert lexical_ids == {cid for cid, _, _ in writer._store.iter_chunks([])}
     assert any(cid.startswith(two["url"]) for cid in lexical_ids)
     assert reader.retrieve("okapi calf Pemba")[0].url == two["url"]

@@ -57,7 +57,7 @@ def test_padded_answer_is_cut_to_the_sentences_that_answer(qwen):
              "The strikes targeted five PMU bases, killing at least 25. "
              "The US is likely to try to downplay the attacks by spinning the PMU as Iranian forces.")
     ids = [n("offered no proof"), n("five PMU bases"), n("downplay")]
-    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen.embedder.embed)
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
     builder = CitationBuilder(passages)
     text = reader.verify(Query(ATTRIBUTION_Q), draft, ids, evidence, passages, evidence, builder)
     assert text.startswith("Officials offered no proof") and "[" in text

@@ -39,10 +39,10 @@ def test_dense_fast_paths_match_chromas_filter(dated, monkeypatch, exact_max):
     days = sorted({a.published for a in dated.articles() if a.published})
     assert len(days) > 10
     candidates = 5
-    lexical = dated._current_lexical()
+    lexical = dated.retriever().lexical
     selective = broad = 0
     for as_of, question in itertools.product(days[1::4] + [days[-1] + dt.timedelta(days=1)], QUESTIONS):
-        r = HybridRetriever(dated.store, lexical, dated.embedder, filters=Filters(as_of=as_of), candidates=candidates)
+        r = HybridRetriever(dated._store, lexical, dated._embedder, filters=Filters(as_of=as_of), candidates=candidates)
         bundle = QueryBundle(question)
         expected = [n.node.node_id for n in r.dense.retrieve(bundle)]
         mask = r._lexical_mask()
@@ -64,10 +64,10 @@ def test_chunks_missing_from_the_bm25_index_are_filtered_by_metadata(dated):
 
     from qa.retrieval import Filters, HybridRetriever
 
-    full = dated._current_lexical()
+    full = dated.retriever().lexical
     older = replace(full, ids=full.ids[::2], days=full.days[::2], sites=full.sites[::2])
     as_of = sorted(a.published for a in dated.articles() if a.published)[-5]
-    r = HybridRetriever(dated.store, older, dated.embedder, filters=Filters(as_of=as_of), candidates=5, current=False)
+    r = HybridRetriever(dated._store, older, dated._embedder, filters=Filters(as_of=as_of), candidates=5, current=False)
     bundle = QueryBundle(QUESTIONS[0])
     assert {cid for cid, _ in r._dense(bundle, r._lexical_mask())} == {n.node.node_id for n in r.dense.retrieve(bundle)}
 
@@ -75,14 +75,14 @@ def test_chunks_missing_from_the_bm25_index_are_filtered_by_metadata(dated):
 def test_filters_admit_like_the_bm25_mask(dated):
     from qa.retrieval import Filters, HybridRetriever
 
-    lexical = dated._current_lexical()
+    lexical = dated.retriever().lexical
     day = sorted(a.published for a in dated.articles() if a.published)[20]
     site = lexical.sites[0]
-    metas = {cid: m for cid, _, m in dated.store.iter_chunks(["metadatas"])}
+    metas = {cid: m for cid, _, m in dated._store.iter_chunks(["metadatas"])}
     article = dated.articles()[3].id
     for filters in (Filters(as_of=day), Filters(since=day), Filters(sites=(site,)), Filters(day, (site,), day),
                     Filters(articles=(article,))):
-        mask = HybridRetriever(dated.store, lexical, dated.embedder, filters=filters)._lexical_mask()
+        mask = HybridRetriever(dated._store, lexical, dated._embedder, filters=filters)._lexical_mask()
         assert [filters.admits(metas[cid]) for cid in lexical.ids] == ([True] * len(lexical.ids) if mask is None else list(mask))
 
 
@@ -95,7 +95,7 @@ def test_only_the_given_articles_are_searched(dated):
 
     ids = [a.id for a in dated.articles()][5:8]
     for question in QUESTIONS:
-        r = HybridRetriever(dated.store, dated._current_lexical(), dated.embedder, filters=Filters(articles=tuple(ids)),
+        r = HybridRetriever(dated._store, dated.retriever().lexical, dated._embedder, filters=Filters(articles=tuple(ids)),
                             candidates=5)
         bundle = QueryBundle(question)
         got = {cid for cid, _ in r._dense(bundle, r._lexical_mask())}
@@ -103,3 +103,18 @@ def test_only_the_given_articles_are_searched(dated):
         assert got and {parse_chunk_id(cid)[0] for cid in got} <= set(ids)
     passages = dated.retrieve(QUESTIONS[0], articles=ids)
     assert passages and {p.article_id for p in passages} <= set(ids)
+
+
+def test_assistant_copies_its_config_and_takes_top_k_per_call(seeded_store):
+    from dataclasses import replace
+
+    from qa import Assistant, Config
+
+    config = Config.from_env(model="none")
+    before = replace(config)
+    a = Assistant(seeded_store, config, top_k=1, max_per_article=5)
+    assert config == before  # the caller's config is untouched; the overrides apply to the assistant's copy
+    assert (a.config.store, a.config.top_k, a.config.model) == (seeded_store, 1, "none")
+    assert len(a.retrieve("What proof was offered?")) == 1
+    assert len(a.retrieve("What proof was offered?", top_k=3)) == 3
+    assert a.config.top_k == 1

@@ -42,7 +42,7 @@ def test_two_clients_share_one_chroma_server(tmp_path, capsys):
         # A adds an article; B, with its own (now stale) BM25 cache, must find it.
         assert a.ingest([write_jsonl(tmp_path / "new.jsonl", [NEW_ARTICLE])]).articles == 1
         assert b.retrieve(LIGHTHOUSE_Q)[0].url == NEW_ARTICLE["url"]
-        assert b._current_lexical().search("lighthouse restoration", 5)[0][0].startswith(NEW_ARTICLE["url"])
+        assert b.retriever().lexical.search("lighthouse restoration", 5)[0][0].startswith(NEW_ARTICLE["url"])
         # Filtered dense search over HTTP (Chroma asked for ids and distances only).
         assert [p.url for p in b.retrieve(LIGHTHOUSE_Q, sites=["example.com"])] == [NEW_ARTICLE["url"]]
         assert all(p.url != NEW_ARTICLE["url"] for p in b.retrieve(LIGHTHOUSE_Q, as_of="2022-06-10"))

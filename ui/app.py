@@ -1,6 +1,6 @@
 """The Gradio page: a chat over the stored articles, and a side panel to add, list and remove them.
 
-It calls the public ``qa`` API only; answering, rewriting and ingesting live in ``qa`` and ``index``.
+It calls the public ``qa`` API only; answering, rewriting and ingesting live behind it.
 """
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ import os
 from pathlib import Path
 from urllib.parse import urlparse
 
-from index.models import date_label
-from qa import Assistant
+from qa import MODES, Assistant
 
 from . import chat, render, upload
 
 SEED_QA = Path(__file__).resolve().parents[1] / "seeds" / "seed_qa.jsonl"
 # Retrieval runs in parallel; the model itself serves one answer at a time (it holds a lock).
 ASK_CONCURRENCY = 4
-MODES = ["default", "generate", "extract"]
 
 
 def build(assistant: Assistant):
@@ -58,7 +56,7 @@ def build(assistant: Assistant):
     def refresh():
         articles = assistant.articles()
         sites = sorted({site(a.url) for a in articles} - {""})
-        choices = [(f"{a.title or a.id} ({date_label(a.published)})", a.id) for a in articles]
+        choices = [(f"{a.title or a.id} ({a.date_label})", a.id) for a in articles]
         return (render.stats(assistant.stats()), render.articles(articles),
                 gr.Dropdown(choices=choices, value=None), gr.Dropdown(choices=sites))
 
@@ -82,7 +80,7 @@ def build(assistant: Assistant):
                     gr.Examples([[q] for q in examples], inputs=[question], label="Example questions")
             with gr.Column(scale=2, elem_id="nq-side"):
                 with gr.Accordion("Answer settings", open=True):
-                    mode = gr.Radio(MODES, value=assistant.config.mode, label="Answer mode", elem_id="nq-mode",
+                    mode = gr.Radio(list(MODES), value=assistant.config.mode, label="Answer mode", elem_id="nq-mode",
                                     info="default: quote at once, then the model; generate: model only; extract: quote only")
                     as_of = gr.Textbox(label="As of (YYYY-MM-DD)", placeholder="any date", elem_id="nq-as-of",
                                        info="ignore articles published after this date")

@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from qa import Assistant
-from qa.llm import ModelError
+from qa import Assistant, ModelError
 
 from .render import Turn
 

@@ -8,9 +8,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
-from index.models import date_label
-from index.store import StoredArticle
-from qa import Answer, Citation, Passage
+from qa import Answer, Citation, Passage, StoredArticle
 
 _MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 280
@@ -170,6 +168,6 @@ def articles(items: list[StoredArticle]) -> str:
     if not items:
         return '<p class="nq-status">No articles yet: upload some.</p>'
     items = sorted(items, key=lambda a: (a.published is not None, a.published), reverse=True)
-    rows = "".join(f"<tr><td>{escape(date_label(a.published))}</td><td>{escape(a.title or a.id)}{_link(a.url)}</td>"
+    rows = "".join(f"<tr><td>{escape(a.date_label)}</td><td>{escape(a.title or a.id)}{_link(a.url)}</td>"
                    f"<td>{a.chunks} chunks</td></tr>" for a in items)
     return f'<div style="max-height: 320px; overflow-y: auto"><table class="nq-results">{rows}</table></div>'

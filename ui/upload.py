@@ -6,8 +6,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from index.models import IngestReport, LoadIssue
-from qa import Assistant
+from qa import Assistant, IngestReport, LoadIssue
 
 from .render import FileResult
 
