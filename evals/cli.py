@@ -1,27 +1,26 @@
-"""The ``newsqa eval`` subcommands: ``qa`` (a Q&A file) and ``rtqa`` (a RealTime QA folder)."""
+"""``newsqa eval`` (``qa``: a Q&A file, ``rtqa``: a RealTime QA folder, ``reading``: the reader's dev set),
+registered through the ``newsqa.commands`` entry point."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 from qa import MODES, Config
+from qa.options import command_options
 
 REPO = Path(__file__).resolve().parents[1]
 RTQA_2022 = REPO.parent / "shared" / "data" / "realtimeqa-2022"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``eval qa`` and ``eval rtqa`` under the ``newsqa`` command's subparsers."""
-    ev = sub.add_parser("eval", help="evaluate answers, citations and retrieval on a benchmark")
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``eval qa``, ``eval rtqa`` and ``eval reading`` under the ``newsqa`` command's subparsers."""
+    ev = subparsers.add_parser("eval", help="evaluate answers, citations and retrieval on a benchmark")
+    ev.set_defaults(run=run)
     kinds = ev.add_subparsers(dest="eval_kind", required=True)
-    # Its own --store help, so not a child of the shared parser: overriding an inherited option rewrites it for all.
-    shared = argparse.ArgumentParser(add_help=False)
-    shared.add_argument("--chroma-url", help="use a Chroma server instead of the local store ($NEWSQA_CHROMA_URL)")
-    shared.add_argument("--store", help="store to ingest the documents into and answer from "
-                                        "(default: one cached per corpus under ~/.cache/newsqa/evals/)")
+    shared = argparse.ArgumentParser(add_help=False, parents=[command_options(
+        store_help="store to ingest the documents into and answer from "
+                   "(default: one cached per corpus under ~/.cache/newsqa/evals/)")])
     shared.add_argument("--mode", choices=MODES)
-    shared.add_argument("--model", help="packaged model name, a .gguf path, or 'none' ($NEWSQA_MODEL)")
-    shared.add_argument("--threads", type=int, help="llama.cpp threads (default 0: all usable cores; $NEWSQA_N_THREADS)")
     shared.add_argument("--out", help="run folder (default evals/runs/<time>-<kind>/); an existing one resumes")
 
     qa = kinds.add_parser("qa", parents=[shared], help="a Q&A file: id, question, answer, must_include, "
@@ -39,7 +38,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rt.add_argument("--mc", choices=["auto", "lexical"], default="auto",
                     help="multiple choice: 'auto' adds the LLM's yes/no per choice when the mode uses the LLM "
                          "(one long prompt per question); 'lexical' scores support in the passages only")
-
 
     rd = kinds.add_parser("reading", parents=[shared],
                           help="the reader's dev set: RealTime QA questions over their own search results, "

@@ -1,25 +1,36 @@
-"""The ``newsqa`` command line: ingest, ask, list, remove, stats, serve, eval."""
+"""The ``newsqa`` command line: the product's own commands (ingest, ask, list, remove, stats), and
+those extensions register through the ``newsqa.commands`` entry-point group (``serve``, ``eval``).
+
+An entry point names a ``register(subparsers)`` function that adds its command's parser with
+``parents=[qa.options.command_options()]`` and ``set_defaults(run=...)``; ``run(args, config)``
+returns the exit code. Only the parsers load at start-up: a command imports what it needs when it runs.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-
-from evals.cli import add_parser as add_eval_parser
+from collections.abc import Callable
+from importlib.metadata import entry_points
 
 from .config import MODES, Config
+from .errors import ModelError, StoreMismatch
+from .options import add_global_options, command_options
+
+COMMANDS_GROUP = "newsqa.commands"
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", help="store folder (default ./newsqa-store, or $NEWSQA_STORE)")
-    common.add_argument("--chroma-url", help="use a Chroma server instead of the local store ($NEWSQA_CHROMA_URL)")
+def parser() -> argparse.ArgumentParser:
+    """The whole command line: the core's commands, then each registered extension's."""
     p = argparse.ArgumentParser(prog="newsqa", description="Answer questions about news articles with cited passages.")
+    add_global_options(p)
     sub = p.add_subparsers(dest="command", required=True)
+    common = command_options()
 
     ing = sub.add_parser("ingest", parents=[common], help="add articles (txt, md, html, jsonl, jsonl.gz, folders)")
     ing.add_argument("paths", nargs="+")
     ing.add_argument("--limit", type=int, help="stop after N articles")
+    ing.set_defaults(run=_on_store(_ingest))
 
     ask = sub.add_parser("ask", parents=[common], help="ask a question")
     ask.add_argument("question")
@@ -28,44 +39,39 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--article", action="append", default=[], metavar="URL_OR_ID",
                      help="only this article (repeatable; ids as `newsqa list` shows them)")
     ask.add_argument("--mode", choices=MODES)
-    ask.add_argument("--model", help="packaged model name, a .gguf path, or 'none' ($NEWSQA_MODEL)")
-    ask.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 ($NEWSQA_LLM_URL)")
-    ask.add_argument("--threads", type=int, help="llama.cpp threads (default 0: all usable cores; $NEWSQA_N_THREADS)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.set_defaults(run=_on_store(_ask))
 
-    sub.add_parser("list", parents=[common], help="list stored articles")
+    sub.add_parser("list", parents=[common], help="list stored articles").set_defaults(run=_on_store(_list))
     rm = sub.add_parser("remove", parents=[common], help="remove an article by id or URL")
     rm.add_argument("key")
-    sub.add_parser("stats", parents=[common], help="store statistics")
-    srv = sub.add_parser("serve", parents=[common], help="open the chat UI in the browser")
-    srv.add_argument("--host", default="127.0.0.1")
-    srv.add_argument("--port", type=int, default=7860)
-    srv.add_argument("--model", help="packaged model name, a .gguf path, or 'none'")
-    srv.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed off loopback)")
-    srv.add_argument("--max-upload-mb", type=float, default=64, help="refuse larger uploads (default 64)")
-    add_eval_parser(sub)
+    rm.set_defaults(run=_on_store(_remove))
+    sub.add_parser("stats", parents=[common], help="store statistics").set_defaults(run=_on_store(_stats))
+
+    for extension in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        extension.load()(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    threads = getattr(args, "threads", None)
-    cfg = Config.from_env(store=args.store, chroma_url=args.chroma_url, mode=getattr(args, "mode", None),
-                          model=getattr(args, "model", None), llm_url=getattr(args, "llm_url", None),
-                          n_threads=threads, n_threads_batch=threads)
-    from .assistant import Assistant
-    from .errors import ModelError, StoreMismatch
-
+    args = parser().parse_args(argv)
+    cfg = Config.from_env(store=args.store, chroma_url=args.chroma_url, model=args.model, llm_url=args.llm_url,
+                          n_threads=args.threads, n_threads_batch=args.threads, mode=getattr(args, "mode", None))
     try:
-        if args.command == "eval":  # runs on stores of its own, not the default one
-            from evals.cli import run as run_eval
-
-            return run_eval(args, cfg)
-        assistant = Assistant(config=cfg)
-        return COMMANDS[args.command](assistant, args)
+        return args.run(args, cfg)
     except (StoreMismatch, ModelError, ValueError) as exc:
         print(f"newsqa: {exc}", file=sys.stderr)
         return 2
+
+
+def _on_store(command: Callable) -> Callable[[argparse.Namespace, Config], int]:
+    """A core command, ``command(assistant, args)``, run on an ``Assistant`` over the configured store."""
+    def run(args: argparse.Namespace, config: Config) -> int:
+        from .assistant import Assistant
+
+        return command(Assistant(config=config), args)
+
+    return run
 
 
 def _ingest(a, args) -> int:
@@ -114,17 +120,6 @@ def _stats(a, args) -> int:
         print(f"{k}: {v}")
     return 0
 
-
-def _serve(a, args) -> int:
-    from ui.app import exposure_warning, serve
-
-    if warning := exposure_warning(args.host, args.auth):
-        print(warning, file=sys.stderr)
-    serve(a, args.host, args.port, auth=args.auth, max_upload_mb=args.max_upload_mb)
-    return 0
-
-
-COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove, "stats": _stats, "serve": _serve}
 
 if __name__ == "__main__":
     sys.exit(main())
