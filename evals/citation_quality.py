@@ -12,11 +12,9 @@ import re
 from dataclasses import dataclass
 
 from qa import Answer, split_sentences
+from qa.markers import MARKER, cited
 
 from .judge import Judge
-
-# Parsed here rather than with the pipeline's parser, so that a parsing bug there cannot hide here.
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
 @dataclass(frozen=True)
@@ -40,12 +38,12 @@ def statements(text: str) -> list[tuple[str, list[int]]]:
     found: list[tuple[str, list[int]]] = []
     for a, b in split_sentences(text):
         piece = text[a:b]
-        cited = [int(n) for group in _MARKER.findall(piece) for n in group.split(",")]
-        claim = " ".join(_MARKER.sub(" ", piece).split())
+        numbers = [n for m in MARKER.finditer(piece) for n in cited(m)]
+        claim = " ".join(MARKER.sub(" ", piece).split())
         if re.search(r"\w", claim):
-            found.append((claim, list(dict.fromkeys(cited))))
+            found.append((claim, list(dict.fromkeys(numbers))))
         elif found:
-            found[-1][1].extend(n for n in cited if n not in found[-1][1])
+            found[-1][1].extend(n for n in numbers if n not in found[-1][1])
     return found
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .markers import MARKER
+
 _PATTERNS = (
     # Chat roles and template tokens opening a line: "Assistant: read ...", "<|im_start|>system".
     r"(?:^|\n)\s*(?:assistant|system|user|ai|chatbot)\s*:",
@@ -24,7 +26,7 @@ _PATTERNS = (
     # Requests to read or send data no article needs.
     r"/etc/(?:passwd|shadow)|\b(?:read|open|cat) (?:the )?file\b|\bfetch https?://",
     # Forged citation markers ("According to [1], ..."): 3 of the 4,714 RealTime QA articles hold any.
-    r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]",
+    MARKER.pattern,
 )
 _INSTRUCTION = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 

@@ -45,6 +45,15 @@ def test_matching_is_normalised_and_whole_word():
     assert shares_run("Author: Jason Ditz", "The text ends. Author: Jason Ditz")
 
 
+@pytest.mark.fast
+def test_citation_markers_are_read_alike_everywhere():
+    from qa.markers import strip_markers
+
+    text = "Crews reopened the bridge [1, 3]. It was built in [1931] [2]."
+    assert statements(text) == [("Crews reopened the bridge .", [1, 3]), ("It was built in [1931] .", [2])]
+    assert strip_markers(text) == "Crews reopened the bridge. It was built in [1931]."
+
+
 def test_alce_recall_and_precision_count_unsupported_and_irrelevant_citations():
     def cite(n: int, passage: str) -> Citation:
         return Citation(n=n, article_id="a", title="t", url="", published=None, passage=passage,

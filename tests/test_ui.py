@@ -243,7 +243,8 @@ def test_render_escapes_article_text():
     start = 100 + passage.index(quote)
     c = Citation(1, "a1", "<i>T</i>", "javascript:alert(1)", dt.date(2020, 1, 2), passage, 100, start,
                  start + len(quote), quote)
-    out = render.answer(0, Answer("q", f"{quote} [1] [7]", False, [c]), "done")
+    out = render.answer(0, Answer("q", f"{quote} [1] [7] [1, 7]", False, [c]), "done")
     assert "<b>Bold</b>" not in out and "<i>T</i>" not in out and "javascript:" not in out
     assert "<mark>&lt;b&gt;Bold&lt;/b&gt; claim here.</mark>" in out
     assert 'href="#nq-t0-c1"' in out and 'id="nq-t0-c1"' in out and "[7]" in out and "#nq-t0-c7" not in out
+    assert out.count('href="#nq-t0-c1"') == 2  # [1, 7]: its known number linked too

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 from conftest import REPO
+from qa.markers import MARKER, cited
 from test_ui import served
 
 CLIENTS = 8
@@ -17,9 +17,9 @@ QUESTIONS = [json.loads(line)["question"] for line in (REPO / "seeds" / "seed_qa
 def check_answer(a: dict, question: str) -> None:
     """Internally consistent: its question, [n] markers backed by citations, quotes at their offsets."""
     assert a["question"] == question
-    cited = {c["n"] for c in a["citations"]}
-    assert {int(n) for n in re.findall(r"\[(\d+)\]", a["text"])} <= cited, a["text"]
-    assert a["abstained"] or cited
+    numbers = {c["n"] for c in a["citations"]}
+    assert {n for m in MARKER.finditer(a["text"]) for n in cited(m)} <= numbers, a["text"]
+    assert a["abstained"] or numbers
     for c in a["citations"]:
         lo, hi = c["start"] - c["passage_start"], c["end"] - c["passage_start"]
         assert c["passage"][lo:hi] == c["quote"] and c["quote"]

@@ -4,13 +4,12 @@ Every piece of article or user text goes through ``html.escape``; the only marku
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from html import escape
 
 from qa import Answer, Citation, Passage, StoredArticle
+from qa.markers import MARKER, cited
 
-_MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 280
 MAX_CLOSEST = 3
 
@@ -101,7 +100,7 @@ def answer(i: int, a: Answer, status: str, done: bool = True) -> str:
     """The answer text with ``[n]`` linked to its card, then the cards (or, abstaining, the closest passages)."""
     kind = "nq-abstained" if a.abstained else "nq-answer"
     numbers = {c.n for c in a.citations}
-    text = _MARKER.sub(lambda m: _cite_link(i, int(m[1])) if int(m[1]) in numbers else m[0], escape(a.text))
+    text = MARKER.sub(lambda m: "".join(_cite_link(i, n) if n in numbers else f"[{n}]" for n in cited(m)), escape(a.text))
     done_attr = ' data-done="1"' if done else ""
     parts = [f'<div class="{kind}" data-turn="{i}"{done_attr}><p class="nq-text">{text}</p>',
              f'<div class="nq-status">{escape(status)}</div>']
