@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from qa import EMBEDDING_MODEL, Config
-from qa.llm import cache_dir
+from qa.weights import cache_dir
 
 
 def fingerprint(paths: list[Path]) -> str:

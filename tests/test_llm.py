@@ -1,4 +1,4 @@
-"""qa.llm against the real packaged models and real sockets (no mocks)."""
+"""Model weights, both backends and load_llm against the real packaged models and real sockets (no mocks)."""
 from __future__ import annotations
 
 import hashlib
@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import Config
-from qa.llm import (
-    PACKAGED_MODELS,
-    LlamaCppLLM,
-    ModelError,
-    OpenAICompatLLM,
-    SplitPackagedFile,
-    assemble_verified,
-    cache_dir,
-    load_llm,
-    resolve_model_path,
-)
+from qa import Config, ModelError
+from qa.llama_backend import LlamaCppLLM
+from qa.llm import load_llm
+from qa.openai_client import OpenAICompatLLM
+from qa.weights import PACKAGED_MODELS, SplitPackagedFile, assemble_verified, cache_dir, resolve_model_path
 
 OK = [{"role": "user", "content": "Reply with the word OK."}]
 

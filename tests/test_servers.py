@@ -12,7 +12,8 @@ import pytest
 from conftest import ATTRIBUTION_Q, SEEDS, free_port, running, write_jsonl
 from qa import Assistant
 from qa.cli import main as cli
-from qa.llm import OpenAICompatLLM, resolve_model_path
+from qa.openai_client import OpenAICompatLLM
+from qa.weights import resolve_model_path
 
 BIN = Path(sys.executable).parent
 NEW_ARTICLE = {
