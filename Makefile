@@ -11,7 +11,7 @@ WHEELS ?= $(HOME)/.cache/newsqa/wheels-noamx
 STORE ?= newsqa-store
 QUESTION ?= What proof was offered for the attribution?
 
-.PHONY: install demo test bench serve clean
+.PHONY: install demo test test-fast bench serve clean
 
 install: $(VENV)/.installed
 
@@ -35,9 +35,16 @@ demo: install
 	@echo "Open the chat UI with:  $(BIN)/newsqa serve --store $(STORE)   (then browse http://127.0.0.1:7860)"
 
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+PYTEST = rc=0; $(BIN)/python -m pytest $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make $@: pytest ran no tests" >&2; exit 1; fi; exit $$rc
+
+# Everything, on the real parts (models, Chroma, servers, the browser): what CI runs.
 test: install
-	$(BIN)/python -m pytest --durations=15; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; exit $$rc
+	$(call PYTEST,--durations=15)
+
+# Pure logic only (tests marked fast): no model, store or server, for the edit loop.
+test-fast: install
+	$(call PYTEST,-m fast -q)
 
 # Speed and quality figures on the RealTime QA corpus (LIMIT=0: all 4,714 articles, about an hour here).
 BENCH_CORPUS ?= ../shared/data/realtimeqa-2022/articles.jsonl.gz

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -16,6 +17,18 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds" / "articles"
 RTQA = REPO.parent / "shared" / "data" / "realtimeqa-2022"
 ATTRIBUTION_Q = "What proof was offered for the attribution?"
+# What a test marked fast must not import: a model (torch, llama.cpp) or the UI would make it slow.
+HEAVY = frozenset({"torch", "llama_cpp", "gradio"})
+
+
+@pytest.fixture(autouse=True)
+def _fast_stays_fast(request):
+    """Fail a test marked fast that loads a model or the UI (caught when it runs first, as in `make test-fast`)."""
+    before = HEAVY & sys.modules.keys()
+    yield
+    if request.node.get_closest_marker("fast"):
+        loaded = (HEAVY & sys.modules.keys()) - before
+        assert not loaded, f"a test marked fast imported {sorted(loaded)}: unmark it"
 
 
 def assert_consistent(store_path: Path) -> dict[str, int]:

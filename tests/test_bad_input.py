@@ -77,6 +77,7 @@ def test_bad_batch_names_every_bad_input_and_stores_the_good_articles(tmp_path):
     assert "Malmö" in answer.text and answer.citations[0].title == "Ferry service resumes in Malmö"
 
 
+@pytest.mark.fast
 def test_huge_gzipped_jsonl_line_is_skipped_in_bounded_memory(tmp_path):
     import gzip
     import tracemalloc
@@ -93,6 +94,7 @@ def test_huge_gzipped_jsonl_line_is_skipped_in_bounded_memory(tmp_path):
     assert peak < 8 * 2**20  # the 50 MB line was never held whole
 
 
+@pytest.mark.fast
 def test_html_is_measured_by_its_text_not_its_markup(tmp_path):
     paragraphs = "".join(f"<p>The mayor opened bridge {n} on Monday, and traffic flowed within the hour.</p>" for n in range(20))
     page = tmp_path / "page.html"

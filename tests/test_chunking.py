@@ -5,10 +5,14 @@ import gzip
 import json
 from itertools import islice
 
+import pytest
+
 from conftest import RTQA, SEEDS
 from index.chunking import chunk_article, split_sentences
 from index.embedding import MAX_WORDPIECES, Tokenizer
 from index.models import Article
+
+pytestmark = pytest.mark.fast
 
 
 def test_split_sentences_keeps_offsets_and_abbreviations():

@@ -36,6 +36,7 @@ def _results(run) -> dict:
     return json.loads((run / "results.json").read_text())
 
 
+@pytest.mark.fast
 def test_matching_is_normalised_and_whole_word():
     assert contains("They said the group has “Iranian” links", '"Iranian"')
     assert contains("at least 25 killed", "25") and not contains("at least 25 killed", "5")
@@ -54,6 +55,7 @@ def test_citation_markers_are_read_alike_everywhere():
     assert strip_markers(text) == "Crews reopened the bridge. It was built in [1931]."
 
 
+@pytest.mark.fast
 def test_alce_recall_and_precision_count_unsupported_and_irrelevant_citations():
     def cite(n: int, passage: str) -> Citation:
         return Citation(n=n, article_id="a", title="t", url="", published=None, passage=passage,

@@ -34,6 +34,7 @@ def mixed(tmp_path_factory):
     return store
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("question, since", [
     ("What happened last Friday?", dt.date(2022, 6, 10)),
     ("Who won this week?", dt.date(2022, 6, 13)),
@@ -48,6 +49,7 @@ def test_relative_time_is_read_against_as_of(question, since):
     assert frame.since == since and frame.until == dt.date(2022, 6, 16)
 
 
+@pytest.mark.fast
 def test_no_time_phrase_no_frame():
     assert resolve("Who ordered the strikes?", dt.date(2022, 6, 16)) is None
 

@@ -24,11 +24,13 @@ OK = [{"role": "user", "content": "Reply with the word OK."}]
 # --- locating and assembling models -------------------------------------------------------------
 
 
+@pytest.mark.fast
 def test_resolve_packaged_smollm2() -> None:
     path = resolve_model_path("smollm2-135m")
     assert path.is_file() and path.suffix == ".gguf"
 
 
+@pytest.mark.fast
 def test_resolve_unknown_name_lists_valid_names() -> None:
     with pytest.raises(ModelError) as exc:
         resolve_model_path("gpt-17")
@@ -36,6 +38,7 @@ def test_resolve_unknown_name_lists_valid_names() -> None:
     assert all(name in str(exc.value) for name in PACKAGED_MODELS)
 
 
+@pytest.mark.fast
 def test_resolve_gguf_path_passes_through(tmp_path: Path) -> None:
     gguf = tmp_path / "mine.gguf"
     gguf.write_bytes(b"GGUF")
@@ -64,6 +67,7 @@ def parts(tmp_path: Path) -> tuple[list[Path], bytes]:
     return paths, b"".join(chunks)
 
 
+@pytest.mark.fast
 def test_assemble_concatenates_verifies_and_then_needs_no_parts(parts, tmp_path: Path) -> None:
     paths, blob = parts
     target = tmp_path / "cache" / "m.gguf"
@@ -76,6 +80,7 @@ def test_assemble_concatenates_verifies_and_then_needs_no_parts(parts, tmp_path:
     assert assemble_verified(paths, target, sha, len(blob)) == target  # sidecar trusted, parts unread
 
 
+@pytest.mark.fast
 def test_assemble_replaces_file_the_sidecar_does_not_vouch_for(parts, tmp_path: Path) -> None:
     paths, blob = parts
     target = tmp_path / "m.gguf"
@@ -88,6 +93,7 @@ def test_assemble_replaces_file_the_sidecar_does_not_vouch_for(parts, tmp_path: 
     assert target.read_bytes() == blob
 
 
+@pytest.mark.fast
 def test_assemble_hash_mismatch_raises_and_writes_nothing(parts, tmp_path: Path) -> None:
     paths, blob = parts
     target = tmp_path / "cache" / "m.gguf"
@@ -96,6 +102,7 @@ def test_assemble_hash_mismatch_raises_and_writes_nothing(parts, tmp_path: Path)
     assert list(target.parent.iterdir()) == []
 
 
+@pytest.mark.fast
 def test_assemble_missing_part_is_named(parts, tmp_path: Path) -> None:
     paths, blob = parts
     paths[2].unlink()
@@ -103,6 +110,7 @@ def test_assemble_missing_part_is_named(parts, tmp_path: Path) -> None:
         assemble_verified(paths, tmp_path / "m.gguf", hashlib.sha256(blob).hexdigest(), len(blob))
 
 
+@pytest.mark.fast
 def test_real_packages_reassemble_over_corrupt_cache(tmp_path: Path, monkeypatch) -> None:
     # The real package lookup + NEWSQA_CACHE path, on a 1-part (50 MB) "model" to keep it cheap.
     monkeypatch.setenv("NEWSQA_CACHE", str(tmp_path))
@@ -118,6 +126,7 @@ def test_real_packages_reassemble_over_corrupt_cache(tmp_path: Path, monkeypatch
         assert hashlib.file_digest(f, "sha256").hexdigest() == blob_sha
 
 
+@pytest.mark.fast
 def test_missing_part_package_is_named(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("NEWSQA_CACHE", str(tmp_path))
     assert cache_dir() == tmp_path
@@ -127,6 +136,7 @@ def test_missing_part_package_is_named(tmp_path: Path, monkeypatch) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.fast
 def test_cache_dir_falls_back_to_xdg(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("NEWSQA_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -185,6 +195,7 @@ def test_yes_probability_with_qwen() -> None:
     assert ask("Is the Moon made of cheese?") < 0.2
 
 
+@pytest.mark.fast
 def test_model_none_is_no_llm() -> None:
     assert load_llm(Config(model="none")) is None
 
@@ -225,6 +236,7 @@ def sse_server() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.fast
 def test_openai_stream_parses_sse_and_sends_request(sse_server: str, monkeypatch) -> None:
     monkeypatch.setenv("NEWSQA_LLM_API_KEY", "sekret")
     llm = load_llm(Config(model="smollm2-135m", llm_url=sse_server + "/v1/", llm_api_model="qwen"))
@@ -236,12 +248,14 @@ def test_openai_stream_parses_sse_and_sends_request(sse_server: str, monkeypatch
     assert body == {"model": "qwen", "messages": OK, "max_tokens": 5, "temperature": 0, "stream": True, "stop": ["\n"]}
 
 
+@pytest.mark.fast
 def test_openai_http_error_is_one_line(sse_server: str) -> None:
     llm = OpenAICompatLLM(sse_server + "/elsewhere/chat/completions")
     with pytest.raises(ModelError, match=r"elsewhere/chat/completions answered HTTP 404"):
         llm.complete(OK, max_tokens=5)
 
 
+@pytest.mark.fast
 def test_openai_unreachable_names_url() -> None:
     with socket.socket() as s:  # a port that was just free, so nothing listens there
         s.bind(("127.0.0.1", 0))

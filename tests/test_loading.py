@@ -14,6 +14,8 @@ from index.cleaning import clean_text
 from index.loading import load_paths
 from index.models import Article, LoadIssue
 
+pytestmark = pytest.mark.fast
+
 BENCHMARK = Path(__file__).resolve().parents[2] / "shared/data/realtimeqa-2022/articles.jsonl.gz"
 BODY = "The council voted 7-2 on Tuesday to approve the new budget.\n\nIt takes effect in July."
 

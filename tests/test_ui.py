@@ -205,6 +205,7 @@ def test_no_files_outside_uploads(server):
         assert err.value.code in (403, 404), target
 
 
+@pytest.mark.fast
 def test_followup_rewriting():
     from qa.followup import is_followup, rewrite
 
@@ -220,6 +221,7 @@ def test_followup_rewriting():
     assert "militia bases" in second and "wounded" in second
 
 
+@pytest.mark.fast
 def test_exposure_warning_and_auth():
     from ui.app import exposure_warning, parse_auth
 
@@ -232,6 +234,7 @@ def test_exposure_warning_and_auth():
         parse_auth("nopassword")
 
 
+@pytest.mark.fast
 def test_render_escapes_article_text():
     import datetime as dt
 

@@ -7,6 +7,8 @@ from conftest import RTQA
 from qa.answer_type import answer_type, offers_answer
 from qa.evidence import grounded, supports
 
+pytestmark = pytest.mark.fast
+
 EVIDENCE = ("Officials offered no proof Ketaib Hezbollah was behind Friday’s attack, but did say the group has "
             "links to Iran’s Quds Forces. The strikes targeted five PMU bases, killing at least 25.")
 
