@@ -2,8 +2,8 @@
 
 It calls the public ``qa`` API only; answering, rewriting and ingesting live behind it.
 """
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Gradio finds a handler's `request: gr.Request` parameter
+# by evaluating its annotation, and `gr` is imported inside build() only.
 import contextlib
 import ipaddress
 import json
@@ -23,18 +23,24 @@ ASK_CONCURRENCY = 4
 def build(assistant: Assistant):
     import gradio as gr
 
-    def on_ask(question, turns, as_of, sites, mode):
-        # closing(): when Stop cancels this handler, the answer stream is closed (see chat.in_background).
-        with contextlib.closing(chat.ask(assistant, question, turns, as_of, sites or (), mode)) as updates:
+    answering = chat.Answering()
+
+    def on_ask(question, turns, as_of, sites, mode, request: gr.Request):
+        # closing(): should Gradio drop this handler (the page went away), the answer stream is closed too.
+        with answering.run(request.session_hash) as stop, \
+                contextlib.closing(chat.ask(assistant, question, turns, as_of, sites or (), mode, stop)) as updates:
             for k, now in enumerate(updates):
-                if now is None:  # nothing new: Gradio gets a chance to cancel
+                if now is None:  # nothing new: Gradio may check on the connection
                     yield gr.skip(), gr.skip(), gr.skip()
                 else:  # empty the box once; later it may hold the next question being typed
                     yield ("" if k == 0 else gr.skip()), now, render.chat(now)
 
-    def on_stop(turns):
-        turns = chat.stop(turns)
-        return turns, render.chat(turns)
+    def on_stop(request: gr.Request):
+        answering.end(request.session_hash)  # the answer shows itself stopped
+
+    def on_clear(request: gr.Request):
+        answering.end(request.session_hash)  # first, so that its last transcript comes before the empty one
+        return [], render.chat([])
 
     def on_upload(paths, progress=gr.Progress()):
         if not paths:
@@ -104,11 +110,12 @@ def build(assistant: Assistant):
                     remove_btn = gr.Button("Remove article", variant="stop", elem_id="nq-remove")
 
         store_views = [stats, listing, pick, sites]
-        asking = gr.on([ask_btn.click, question.submit], on_ask, [question, turns, as_of, sites, mode],
+        gr.on([ask_btn.click, question.submit], on_ask, [question, turns, as_of, sites, mode],
                        [question, turns, transcript], api_name="ask", concurrency_limit=ASK_CONCURRENCY,
                        concurrency_id="ask", trigger_mode="always_last")
-        stop_btn.click(on_stop, turns, [turns, transcript], cancels=[asking], api_name=False)
-        clear_btn.click(lambda: ([], render.chat([])), None, [turns, transcript], cancels=[asking], api_name=False)
+        # Not cancels=[asking]: see chat.Answering. No queueing behind other sessions' Stop.
+        stop_btn.click(on_stop, None, None, api_name=False, concurrency_limit=None)
+        clear_btn.click(on_clear, None, [turns, transcript], api_name=False, concurrency_limit=None)
         # Ingest and remove write the store: one at a time.
         upload_btn.click(on_upload, files, [results, files], concurrency_id="write", api_name=False
                          ).then(refresh, None, store_views, api_name=False)
