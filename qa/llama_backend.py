@@ -9,13 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
-from .llm import LLM, Messages, share_of_yes
+from .llm import LLM, Messages, option_shares
 from .weights import FIX, resolve_model_path
 
 _SEED = 0
-# Single-token spellings only: a multi-token word's first piece (e.g. "Y") would also start unrelated words.
-_YES = ("yes", "Yes", " yes", " Yes")
-_NO = ("no", "No", " no", " No")
 
 
 class LlamaCppLLM(LLM):
@@ -34,7 +31,7 @@ class LlamaCppLLM(LLM):
         except ImportError as e:
             raise ModelError(f"llama-cpp-python is not importable ({e}); {FIX} or set NEWSQA_LLM_URL") from e
         self.name = model_path.stem
-        self._yes_no: tuple[list[int], list[int]] | None = None
+        self._option_ids: dict[str, list[int]] = {}  # an option's one-token spellings
         # A llama.cpp context is not thread-safe: concurrent callers queue here.
         self._lock = threading.Lock()
         try:
@@ -68,7 +65,7 @@ class LlamaCppLLM(LLM):
                 if piece := chunk["choices"][0]["delta"].get("content"):
                     yield piece
 
-    def yes_probability(self, messages: Messages) -> float:
+    def option_probabilities(self, messages: Messages, options: Sequence[str]) -> list[float]:
         from llama_cpp import LogitsProcessorList
 
         captured: list[Any] = []
@@ -82,16 +79,18 @@ class LlamaCppLLM(LLM):
             self._llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0,
                                                logits_processor=LogitsProcessorList([capture]))
             logits = captured[0]
-            if self._yes_no is None:
-                self._yes_no = tuple(_single_token_ids(self._llama, words) for words in (_YES, _NO))
-        yes, no = self._yes_no
-        if not yes or not no:
-            raise ModelError(f"{self.name} has no single-token 'yes'/'no' to judge with")
-        return share_of_yes({self._llama.detokenize([t]).decode(): float(logits[t]) for t in yes + no})
+            ids = [self._option_ids.get(o) or self._option_ids.setdefault(o, _single_token_ids(self._llama, o))
+                   for o in options]
+        if not all(ids):
+            raise ModelError(f"{self.name} has no single token for each of {', '.join(options)}")
+        return option_shares({self._llama.detokenize([t]).decode(): float(logits[t]) for i in ids for t in i}, options)
 
 
-def _single_token_ids(llama: Any, words: Sequence[str]) -> list[int]:
-    tokenized = {tuple(llama.tokenize(w.encode(), add_bos=False, special=False)) for w in words}
+def _single_token_ids(llama: Any, word: str) -> list[int]:
+    """The ids of ``word``'s one-token spellings (lower, capitalised, upper case; with and without a
+    leading space). Only those: a longer spelling's first piece ("Y") also starts unrelated words."""
+    spellings = {f"{space}{w}" for space in ("", " ") for w in (word.lower(), word.capitalize(), word.upper())}
+    tokenized = {tuple(llama.tokenize(w.encode(), add_bos=False, special=False)) for w in spellings}
     return [t[0] for t in tokenized if len(t) == 1]
 
 

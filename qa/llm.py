@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from .config import Config
@@ -27,21 +27,28 @@ class LLM(Protocol):
         """The whole reply."""
         return "".join(self.stream(messages, max_tokens, stop, schema))
 
-    def yes_probability(self, messages: Messages) -> float | None:
-        """P(yes) / (P(yes) + P(no)) for the reply's first token; None when the backend gives no
+    def option_probabilities(self, messages: Messages, options: Sequence[str]) -> list[float] | None:
+        """Each option's share of the probability the reply's first token puts on the options
+        (one-token words such as "yes"/"no" or "A"-"D", any case); None when the backend gives no
         token probabilities."""
         ...
 
+    def yes_probability(self, messages: Messages) -> float | None:
+        """P(yes) / (P(yes) + P(no)) for the reply's first token; None without token probabilities."""
+        shares = self.option_probabilities(messages, ("yes", "no"))
+        return shares[0] if shares else None
 
-def share_of_yes(logprobs: dict[str, float]) -> float | None:
-    """P(yes) / (P(yes) + P(no)) from first-token log-probabilities (or logits) by token text."""
+
+def option_shares(logprobs: dict[str, float], options: Sequence[str]) -> list[float] | None:
+    """Each option's share of the mass on the options, from first-token log-probabilities (or
+    logits) by token text; a token counts for an option whatever its case and surrounding space."""
     top = max(logprobs.values(), default=0.0)
-    mass = {"yes": 0.0, "no": 0.0}
+    mass = dict.fromkeys((o.lower() for o in options), 0.0)
     for token, value in logprobs.items():
         if (word := token.strip().lower()) in mass:
             mass[word] += math.exp(value - top)
-    total = mass["yes"] + mass["no"]
-    return mass["yes"] / total if total else None
+    total = sum(mass.values())
+    return [mass[o.lower()] / total for o in options] if total else None
 
 
 def load_llm(cfg: Config) -> LLM | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .errors import ModelError
-from .llm import LLM, Messages, share_of_yes
+from .llm import LLM, Messages, option_shares
 
 
 class OpenAICompatLLM(LLM):
@@ -47,7 +47,7 @@ class OpenAICompatLLM(LLM):
         except (urllib.error.URLError, OSError) as e:
             raise ModelError(f"cannot reach LLM endpoint {self.url}: {getattr(e, 'reason', e)}") from e
 
-    def yes_probability(self, messages: Messages) -> float | None:
+    def option_probabilities(self, messages: Messages, options: Sequence[str]) -> list[float] | None:
         """From the server's log-probabilities of the first reply token (llama.cpp's servers give
         them; llama-cpp-python's only when started with ``--logits_all true``)."""
         if self._no_logprobs:
@@ -60,7 +60,7 @@ class OpenAICompatLLM(LLM):
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 reply = json.load(response)
             first = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
-            return share_of_yes({t["token"]: float(t["logprob"]) for t in first})
+            return option_shares({t["token"]: float(t["logprob"]) for t in first}, options)
         except (urllib.error.HTTPError, KeyError, IndexError, TypeError, ValueError):
             # Reachable, but no log-probabilities on offer: answers are then checked by words.
             self._no_logprobs = True

@@ -193,6 +193,11 @@ def test_yes_probability_with_qwen() -> None:
 
     assert ask("Is Paris the capital of France?") > 0.8
     assert ask("Is the Moon made of cheese?") < 0.2
+    # Lettered options: one prompt, each letter's share of the first token's probability.
+    shares = qwen.option_probabilities(
+        [{"role": "user", "content": "Which of these is a fruit?\nA. a bicycle\nB. a pear\nC. a violin\n"
+                                     "Reply with the letter only."}], "ABC")
+    assert abs(sum(shares) - 1) < 1e-6 and max(range(3), key=shares.__getitem__) == 1 and shares[1] > 0.8
 
 
 @pytest.mark.fast

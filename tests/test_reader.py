@@ -154,3 +154,30 @@ def test_an_answer_sentence_rests_on_one_article():
                          passages, evidence, builder)
     assert text.startswith("Andrew Whitworth") and [c.url for c in builder.citations] == ["u1"]
     assert reader.checked == "words"
+
+
+@pytest.mark.fast
+def test_a_question_naming_its_period_is_not_answered_from_older_reports():
+    """"This week" asked on 24 June 2022: a 2014 report is no answer (the abstention says how old the
+    newest report is); a report from that week is."""
+    import threading
+
+    from qa.evidence import passage_sentences
+    from qa.reader import Query, Reader
+    from qa.types import Passage
+
+    day = dt.date(2022, 6, 24)
+    query = Query("Which song did Beyoncé release this week?", as_of=day)
+    old_text, new_text = "Beyoncé released the song Ring Off in 2014.", "Beyoncé released the song Break My Soul on Monday."
+    old = Passage("c1", "a1", "Beyoncé box set", "u1", dt.date(2014, 11, 4), old_text, 0, len(old_text))
+    new = Passage("c2", "a2", "New Beyoncé single", "u2", dt.date(2022, 6, 21), new_text, 0, len(new_text))
+
+    def answer(passages):
+        ranked = [s.__class__(s.passage, s.text, s.start, s.end, 0.9) for i, p in enumerate(passages)
+                  for s in passage_sentences(p, i)]
+        return list(Reader(None, None).answers(query, passages, ranked, "extract", threading.Event()))[-1]
+
+    stale = answer([old])
+    assert stale.abstained and "2014-11-04" in stale.text and "this week" in stale.text
+    fresh = answer([old, new])
+    assert not fresh.abstained and "Break My Soul" in fresh.text and [c.url for c in fresh.citations] == ["u2"]

@@ -72,6 +72,8 @@ def test_answers_through_llama_cpp_openai_server(tmp_path, seeded_store, logprob
         # The judge reads the first token's log-probabilities where the server gives them.
         p_yes = llm.yes_probability([{"role": "user", "content": "Is Paris in France? Reply yes or no."}])
         assert (p_yes is not None and 0.0 <= p_yes <= 1.0) if logprobs else p_yes is None
+        shares = llm.option_probabilities([{"role": "user", "content": "Which letter comes first in the alphabet, A or B? Reply with the letter only."}], "AB")
+        assert (shares is not None and abs(sum(shares) - 1) < 1e-6) if logprobs else shares is None
 
         a = Assistant(seeded_store, llm_url=url)
         assert a.llm.name == f"default@{url}/chat/completions"
