@@ -54,13 +54,13 @@ def citation_quality(answer: Answer, judge: Judge) -> CitationQuality:
     passages = {c.n: c.passage for c in answer.citations}
     supported = citations = precise = 0
     parsed = statements(answer.text)
-    for claim, cited in parsed:
-        citations += len(cited)
-        known = [n for n in cited if n in passages]  # a marker with no citation record supports nothing
+    for claim, numbers in parsed:
+        citations += len(numbers)
+        known = [n for n in numbers if n in passages]  # a marker with no citation record supports nothing
         if not known or not judge.supports(claim, [passages[n] for n in known]):
             continue
         supported += 1
-        for n in cited:
+        for n in numbers:
             others = [passages[m] for m in known if m != n]
             needed = (n in passages and (len(known) == 1 or judge.supports(claim, [passages[n]])
                                          or not judge.supports(claim, others)))

@@ -5,7 +5,6 @@ import re
 
 _TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'",
                              "–": "-", "—": "-"})
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _WORD = re.compile(r"\w+")
 # Gold strings arrive wrapped in quotes ("“Squid Game”") or with a final full stop.
 _WRAPPING = " \"'.,;:!?"
@@ -13,11 +12,6 @@ _WRAPPING = " \"'.,;:!?"
 
 def normalise(text: str) -> str:
     return " ".join(text.translate(_TYPOGRAPHY).casefold().split())
-
-
-def strip_markers(text: str) -> str:
-    """An answer without its ``[n]`` citation markers."""
-    return _MARKERS.sub("", text)
 
 
 def contains(haystack: str, needle: str) -> bool:

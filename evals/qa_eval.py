@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa import Config
+from qa.markers import strip_markers
 
 from . import report as rp
 from .citation_quality import citation_quality
 from .judge import make_judge
-from .matching import matches_all, shares_run, strip_markers
+from .matching import matches_all, shares_run
 from .runs import ResultCache, config_settings, run_all, run_dir, write_json
 from .stores import build_store, fingerprint
 

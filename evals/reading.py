@@ -11,7 +11,6 @@ before its date. Its unanswerable twin is the same question over the remaining a
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -19,10 +18,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.config import Config
+from qa import Config
+from qa.markers import strip_markers
 
 from . import report as rp
-from .matching import contains, strip_markers, words
+from .matching import contains, words
 from .rtqa import RTQAQuestion, load_questions, parse_date, select, subset
 from .runs import ResultCache, config_settings, run_all, run_dir, write_json
 from .stores import build_store, fingerprint
@@ -123,8 +123,8 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
     items = select(build_items(questions, read_articles(articles_file, urls)), limit)
     run = run_dir(out, f"reading-{split_name}")
     store_path, ingest = build_store([articles_file], config, store)
-    cfg = dataclasses.replace(config, store=store_path)
-    assistant = Assistant(config=cfg)
+    assistant = Assistant(store_path, config)
+    cfg = assistant.config
     settings = {"kind": "reading", "split": split_name, **config_settings(cfg),
                 "data": fingerprint([data / "questions.jsonl"])}
 

@@ -6,7 +6,6 @@ answer_urls, retrieved_urls); ``leaderboard_baselines.txt`` is optional.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import gzip
 import hashlib
@@ -16,11 +15,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.config import Config
+from qa import Config
+from qa.markers import strip_markers
 
 from . import report as rp
 from .judge import LLMJudge, make_judge
-from .matching import contains, strip_markers, words
+from .matching import contains, words
 from .runs import ResultCache, config_settings, run_all, run_dir, write_json
 from .stores import build_store, evals_cache, fingerprint
 
@@ -152,9 +152,8 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
     questions = select(every, limit)
     run = run_dir(out, "rtqa")
     store_path, ingest = build_store([corpus(data, questions, len(questions) == len(every))], config, store)
-    cfg = dataclasses.replace(config, store=store_path)
-    assistant = Assistant(config=cfg)
-    wide = Assistant(config=dataclasses.replace(cfg, top_k=max(CURVE_K, cfg.top_k)))
+    assistant = Assistant(store_path, config)
+    cfg = assistant.config
     # The LLM confirms multiple-choice picks only when it answers too: extract mode stays fast.
     judge = make_judge("auto", cfg, assistant.llm) if cfg.mode != "extract" and mc == "auto" else None
     mc_llm = judge if isinstance(judge, LLMJudge) else None
@@ -162,7 +161,7 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
                 "store": str(store_path), "mc_llm": mc_llm.name if mc_llm else None}
 
     def evaluate(q: RTQAQuestion) -> dict:
-        passages = wide.retrieve(q.question, as_of=q.date)
+        passages = assistant.retrieve(q.question, as_of=q.date, top_k=max(CURVE_K, cfg.top_k))
         answer = assistant.ask(q.question, as_of=q.date)
         texts = [f"{p.title}\n{p.text}" for p in passages]
         support = choice_support(q.choices, texts)

@@ -1,11 +1,9 @@
 """The prompts: numbered evidence sentences and the question; the judge's yes/no checks."""
 from __future__ import annotations
 
-import re
-
+from .markers import strip_markers
 from .types import Passage
 
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 # One system prompt for every request: llama.cpp (in-process or a server) keeps the KV cache of the
 # previous call's prompt prefix, so answer and judge calls in any order skip re-reading it.
@@ -55,4 +53,4 @@ def judge_messages(claim: str, evidence: str) -> list[dict[str, str]]:
 def _as_data(text: str) -> str:
     """Passage text without what could pass for prompt structure: citation markers of its own
     ("According to [1]")."""
-    return _MARKER.sub("", text)
+    return strip_markers(text)
