@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
+from qa import tokens
+
 _TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'",
                              "–": "-", "—": "-"})
-_WORD = re.compile(r"\w+")
 # Gold strings arrive wrapped in quotes ("“Squid Game”") or with a final full stop.
 _WRAPPING = " \"'.,;:!?"
 
@@ -26,7 +27,7 @@ def matches_all(text: str, must_include: list[str]) -> bool:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(normalise(text))
+    return tokens.words(normalise(text))
 
 
 def shares_run(a: str, b: str, run: int = 8) -> bool:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -59,11 +59,18 @@ _lock = threading.Lock()
 _PRUNE_AFTER_S = 60
 
 
-def _tokenize(texts: list[str]):
-    import bm25s
+@cache
+def _stemmer():
+    # Built once: a query pays for tokenising, not for a new stemmer (PyStemmer holds the GIL while stemming).
     import Stemmer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    return Stemmer.Stemmer("english")
+
+
+def _tokenize(texts: list[str]):
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
 def _fingerprint(ids: list[str]) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from .evidence import _STOP, _WORD, content_terms, negated, numbers, words
+from .evidence import STOP, content_terms, negated, numbers
+from .tokens import WORD, words
 
 # Quantities beyond what ``numbers`` reads ("hundreds", "a dozen", "half").
 _SCALE_WORDS = frozenset("hundred hundreds thousand thousands million millions billion billions trillion dozen "
@@ -78,7 +79,7 @@ def _fragment_offers(kind: str, question: str, fragment: str) -> bool:
 
 def _names(text: str) -> set[str]:
     """Stemmed capitalised words that are not days or months: candidate names."""
-    found = [w for w in _WORD.findall(text) if w[0].isupper() and w.lower() not in _STOP | _TIME_WORDS]
+    found = [w for w in WORD.findall(text) if w[0].isupper() and w.lower() not in STOP | _TIME_WORDS]
     return content_terms(" ".join(found))
 
 
@@ -95,7 +96,7 @@ def _near(wanted: set[str] | None, opening: re.Pattern, question: str, sentence:
     warplanes hit bases?". A name answers to one word only: the thing named, or the verb after "who".
     """
     # Names in the question are its context, not what it asks about.
-    after = " ".join(w for w in _WORD.findall(opening.split(question, maxsplit=1)[-1]) if not w[0].isupper())
+    after = " ".join(w for w in WORD.findall(opening.split(question, maxsplit=1)[-1]) if not w[0].isupper())
     terms = list(dict.fromkeys(t for w in words(after) for t in content_terms(w)))
     asked = set(terms[:1 if first_only else ASKED_WORDS])
     if _AUX_FIRST.match(after) and terms:

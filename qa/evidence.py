@@ -9,10 +9,10 @@ from functools import lru_cache
 from index.chunking import split_sentences
 from index.embedding import Embedder
 
+from .tokens import WORD, words
 from .types import Passage
 
-_WORD = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
-_STOP = frozenset(
+STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being has have had do does did "
     "this that these those it its it's their they them he she his her him we our you your i me my what which who whom "
     "whose when where why how than then there here so such into over about after before also any all some can could "
@@ -32,10 +32,6 @@ def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
-
-
-def words(text: str) -> list[str]:
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
 # Irregular verb forms the stemmer leaves apart ("wrote" / "written").
@@ -66,7 +62,7 @@ _AGE = re.compile(r"\b(\d+)[- ]years?[- ]old\b|\baged? (\d+)\b", re.IGNORECASE)
 def content_terms(text: str) -> set[str]:
     """Stemmed content words and numbers: what a claim must share with its evidence."""
     text = _AGE.sub(lambda m: m.group(1) or m.group(2), text)
-    kept = [_IRREGULAR.get(w) or _NUMBER_WORDS.get(w, w) for w in words(text) if w not in _STOP and w not in NEGATIONS]
+    kept = [_IRREGULAR.get(w) or _NUMBER_WORDS.get(w, w) for w in words(text) if w not in STOP and w not in NEGATIONS]
     return set(_stemmer().stemWords(kept))
 
 
@@ -141,8 +137,8 @@ def rank_sentences(question: str, passages: list[Passage], embedder: Embedder) -
 def names(text: str) -> set[str]:
     """Stemmed capitalised words: the names a claim asserts ("Samsung recalled ..." included; a
     sentence's opening "Three" is a number, which ``numbers`` checks)."""
-    found = [w for w in _WORD.findall(text)
-             if w[0].isupper() and w.lower() not in _STOP | _OPENERS and w.lower() not in _NUMBER_WORDS]
+    found = [w for w in WORD.findall(text)
+             if w[0].isupper() and w.lower() not in STOP | _OPENERS and w.lower() not in _NUMBER_WORDS]
     return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_WORD = re.compile(r"[\w’'-]+")
+from .tokens import WORD
+
 # Words, and punctuation marks as tokens of their own: a comma or bracket ends a phrase.
-_TOKEN = re.compile(r"[\w’'-]+|[^\w\s]")
+_TOKEN = re.compile(rf"{WORD.pattern}|[^\w\s]")
 # Words that point back at something said before.
 _REFERRING = frozenset(
     "it its they them their theirs he him his she her hers this that these those there then such "
@@ -39,7 +40,7 @@ def _is_content(word: str) -> bool:
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if _is_content(w)]
+    return [w for w in WORD.findall(text) if _is_content(w)]
 
 
 def key_phrases(question: str) -> list[str]:
@@ -47,7 +48,7 @@ def key_phrases(question: str) -> list[str]:
     phrases: list[str] = []
     run: list[str] = []
     for word in [*_TOKEN.findall(question), ""]:
-        if _WORD.fullmatch(word) and _is_content(word):
+        if WORD.fullmatch(word) and _is_content(word):
             run.append(word)
         elif run:
             phrases.append(" ".join(run))
@@ -57,7 +58,7 @@ def key_phrases(question: str) -> list[str]:
 
 def is_followup(question: str) -> bool:
     """Does this question lean on the previous one (pronoun, "and ...", or too few words of its own)?"""
-    words = [w.lower() for w in _WORD.findall(question)]
+    words = [w.lower() for w in WORD.findall(question)]
     return (bool(_CONTINUING.match(question.strip())) or any(w in _REFERRING for w in words)
             or len(content_words(question)) < MIN_CONTENT_WORDS)
 

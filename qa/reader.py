@@ -25,11 +25,12 @@ from index.chunking import split_sentences
 
 from .answer_type import FRAGMENT_WORDS, offers_answer
 from .citations import CitationBuilder
-from .evidence import Sentence, best_match, content_terms, grounded, supports, words
+from .evidence import Sentence, best_match, content_terms, grounded, supports
 from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
 from .timeframe import TimeFrame
 from .timeframe import resolve as resolve_timeframe
+from .tokens import words
 from .types import Answer, Passage
 from .untrusted import is_instruction
 
