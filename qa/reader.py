@@ -261,11 +261,12 @@ def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[
 
 
 def within_period(query: Query, passages: list[Passage], ranked: list[Sentence]) -> tuple[list[Sentence], str]:
-    """The sentences an answer may rest on: for a question naming its period, those of articles
-    published no more than ``PERIOD_SLACK`` days before it began (undated ones too); and, when
-    any were left out, a note saying when the newest of them was published."""
+    """The sentences an answer may rest on: for a question naming its period ("this week", not a
+    weekday), those of articles published no more than ``PERIOD_SLACK`` days before it began
+    (undated ones too); and, when any were left out, a note saying when the newest of them was
+    published."""
     period = query.frame or resolve_timeframe(query.text, query.as_of)
-    if not period:
+    if not period or period.weekday:
         return ranked, ""
     start = period.since - dt.timedelta(days=PERIOD_SLACK)
     kept = [s for s in ranked if not passages[s.passage].published or passages[s.passage].published >= start]

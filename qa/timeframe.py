@@ -28,6 +28,9 @@ class TimeFrame:
     phrase: str
     since: dt.date
     until: dt.date
+    # "on Monday": a question repeating an article's own weekday ("Did the port reopen on Monday?")
+    # may mean that article's Monday, not the last one before as_of.
+    weekday: bool = False
 
     @property
     def label(self) -> str:
@@ -53,7 +56,7 @@ def resolve(question: str, as_of: dt.date | None = None) -> TimeFrame | None:
         n, unit = (m.group("n"), m.group("unit")) if m.group("n") else (m.group("n2"), m.group("unit2"))
         count = int(n) if n.isdigit() else _NUM[n.lower()]
         since = today - dt.timedelta(days=count * _UNIT_DAYS[unit.lower()])
-    return TimeFrame(phrase, min(since, today), today)
+    return TimeFrame(phrase, min(since, today), today, weekday=bool(m.group("day")))
 
 
 def _simple(phrase: str, today: dt.date) -> dt.date:

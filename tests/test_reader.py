@@ -181,3 +181,7 @@ def test_a_question_naming_its_period_is_not_answered_from_older_reports():
     assert stale.abstained and "2014-11-04" in stale.text and "this week" in stale.text
     fresh = answer([old, new])
     assert not fresh.abstained and "Break My Soul" in fresh.text and [c.url for c in fresh.citations] == ["u2"]
+    # A weekday may be the article's own ("released ... on Monday"): no period to hold it to.
+    query = Query("Which song did Beyoncé release on Monday?", as_of=day)
+    weekday = answer([old])
+    assert not weekday.abstained and "Ring Off" in weekday.text
