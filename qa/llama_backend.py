@@ -79,8 +79,10 @@ class LlamaCppLLM(LLM):
             self._llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0,
                                                logits_processor=LogitsProcessorList([capture]))
             logits = captured[0]
-            ids = [self._option_ids.get(o) or self._option_ids.setdefault(o, _single_token_ids(self._llama, o))
-                   for o in options]
+            for o in options:
+                if o not in self._option_ids:
+                    self._option_ids[o] = _single_token_ids(self._llama, o)
+            ids = [self._option_ids[o] for o in options]
         if not all(ids):
             raise ModelError(f"{self.name} has no single token for each of {', '.join(options)}")
         return option_shares({self._llama.detokenize([t]).decode(): float(logits[t]) for i in ids for t in i}, options)
