@@ -66,14 +66,31 @@ def ingest(
     tokenizer: Tokenizer,
     lexical_dir: Path,
     *,
-    chunk_tokens: int = 200,
-    overlap: int = 1,
     limit: int | None = None,
     max_file_bytes: int = 64 * 1024 * 1024,
+    **options,
+) -> IngestReport:
+    """Ingest files/folders into ``store``; report articles, chunks, skipped, replaced, rejected.
+    ``options``: those of :func:`ingest_records`."""
+    return ingest_records(load_paths(paths, limit=limit, max_file_bytes=max_file_bytes), store, embedder,
+                          tokenizer, lexical_dir, total=limit, **options)
+
+
+def ingest_records(
+    records: Iterator[Article | LoadIssue],
+    store: Store,
+    embedder: Embedder,
+    tokenizer: Tokenizer,
+    lexical_dir: Path,
+    *,
+    chunk_tokens: int = 200,
+    overlap: int = 1,
+    total: int | None = None,
     progress: bool = True,
     on_issue: Callable[[LoadIssue], None] | None = None,
 ) -> IngestReport:
-    """Ingest files/folders into ``store``; report articles, chunks, skipped, replaced, rejected."""
+    """Ingest a stream of articles and load issues (files, fetched pages, feeds); ``total``: how many
+    articles the progress bar expects, if known."""
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -81,9 +98,8 @@ def ingest(
     store.repair()  # whatever a killed ingest left half-done, before deciding what is known
     report = IngestReport()
     known = {m["article_id"]: m["text_hash"] for _, _, m in store.iter_chunks(["metadatas"], where={"chunk_index": 0})}
-    batches = _batches(load_paths(paths, limit=limit, max_file_bytes=max_file_bytes), dict(known), tokenizer,
-                       chunk_tokens, overlap, report.stages)
-    bar = tqdm(total=limit, unit=" articles", file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    batches = _batches(records, dict(known), tokenizer, chunk_tokens, overlap, report.stages)
+    bar = tqdm(total=total, unit=" articles", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     with ThreadPoolExecutor(1, thread_name_prefix="chroma-insert") as writer:
         writing: Future | None = None
         for item in _in_background(batches):

@@ -16,7 +16,7 @@ import trafilatura
 from dateutil import parser as date_parser
 
 from .cleaning import clean_text
-from .models import Article, LoadIssue
+from .models import Article, LoadIssue, size_label
 
 _TEXT = (".txt", ".md", ".markdown")
 _HTML = (".html", ".htm")
@@ -124,11 +124,11 @@ def _load_file(path: str, max_file_bytes: int, max_article_bytes: int) -> Iterat
         if size == 0:
             yield LoadIssue(path, "empty file")
         elif size > max_file_bytes:
-            yield LoadIssue(path, f"file too large ({_size(size)} > limit {_size(max_file_bytes)})")
+            yield LoadIssue(path, f"file too large ({size_label(size)} > limit {size_label(max_file_bytes)})")
         elif _format(path) in _JSONL:
             yield from _load_jsonl(path, max_article_bytes)
         elif _format(path) in _TEXT and size > max_article_bytes:
-            yield _too_long(path, size, max_article_bytes)
+            yield too_long(path, size, max_article_bytes)
         else:
             with open(path, "rb") as fh:
                 data = fh.read()
@@ -137,26 +137,22 @@ def _load_file(path: str, max_file_bytes: int, max_article_bytes: int) -> Iterat
         yield LoadIssue(path, f"cannot read file: {exc.strerror or exc}")
 
 
-def _size(n: int) -> str:
-    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n} bytes"
-
-
-def _too_long(path: str, size: int, limit: int, line: int | None = None) -> LoadIssue:
-    return LoadIssue(path, f"article too large ({_size(size)} > limit {_size(limit)} per article)", line=line)
+def too_long(path: str, size: int, limit: int, line: int | None = None) -> LoadIssue:
+    return LoadIssue(path, f"article too large ({size_label(size)} > limit {size_label(limit)} per article)", line=line)
 
 
 def _load_document(path: str, data: bytes, max_article_bytes: int) -> Iterator[_Record]:
-    if _is_binary(data) and not data.startswith(_UTF16_BOMS):
+    if is_binary(data) and not data.startswith(_UTF16_BOMS):
         yield LoadIssue(path, "binary file, not text")
         return
-    text = _decode(data)
+    text = decode(data)
     if _format(path) in _HTML:
-        yield from _parse_html(text, path, max_article_bytes)
+        yield from parse_html(text, path, max_article_bytes)
     else:
         yield from _parse_text(text, path)
 
 
-def _is_binary(data: bytes) -> bool:
+def is_binary(data: bytes) -> bool:
     """NUL bytes or many control characters in the first 64 KiB mean this is not text."""
     head = data[:_SNIFF_BYTES]
     if b"\0" in head:
@@ -165,7 +161,7 @@ def _is_binary(data: bytes) -> bool:
     return controls > len(head) / 10
 
 
-def _decode(data: bytes) -> str:
+def decode(data: bytes) -> str:
     """UTF-8 (BOM or not), else Windows-1252, else Latin-1, which accepts any byte."""
     if data.startswith(_UTF16_BOMS):
         return data.decode("utf-16", errors="replace")
@@ -177,7 +173,7 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def _parse_date(raw: object) -> dt.date | None:
+def parse_date(raw: object) -> dt.date | None:
     """A calendar date from ISO / slashed / written-out forms; None unless a 4-digit year is given."""
     if not isinstance(raw, str) or not _YEAR.search(raw):
         return None
@@ -205,11 +201,11 @@ def _parse_text(text: str, path: str) -> Iterator[_Record]:
     if not body:
         yield LoadIssue(path, "no article text")
         return
-    published = _parse_date(meta["date"]) if "date" in meta else None
+    published = parse_date(meta["date"]) if "date" in meta else None
     if "date" in meta and published is None:
         yield LoadIssue(path, f"unparseable date {meta['date']!r}", fatal=False)
-    authors = _split_authors(meta.get("authors", ""))
-    yield _article(title, "\n".join(body), meta.get("url", ""), authors, published, path)
+    authors = split_authors(meta.get("authors", ""))
+    yield build_article(title, "\n".join(body), meta.get("url", ""), authors, published, path)
 
 
 def _take_meta(line: str, meta: dict[str, str]) -> bool:
@@ -221,14 +217,15 @@ def _take_meta(line: str, meta: dict[str, str]) -> bool:
     return False
 
 
-def _parse_html(html: str, path: str, max_article_bytes: int) -> Iterator[_Record]:
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+def parse_html(html: str, path: str, max_article_bytes: int, url: str = "") -> Iterator[_Record]:
+    """The article of an HTML page; its URL is the page's canonical link, else ``url``."""
+    doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True, include_comments=False)
     if doc is None or not (doc.text or "").strip():
         yield LoadIssue(path, "no article text found in HTML")
         return
     # Markup makes the file bigger than its article, so HTML is measured after extraction.
     if (size := len(doc.text.encode(errors="replace"))) > max_article_bytes:
-        yield _too_long(path, size, max_article_bytes)
+        yield too_long(path, size, max_article_bytes)
         return
     title = doc.title or ""
     paragraphs = doc.text.splitlines()
@@ -236,7 +233,7 @@ def _parse_html(html: str, path: str, max_article_bytes: int) -> Iterator[_Recor
     if paragraphs and _normalise(paragraphs[0]) == _normalise(title):
         paragraphs = paragraphs[1:]
     text = "\n\n".join(paragraphs)
-    yield _article(title, text, doc.url or "", _split_authors(doc.author or ""), _parse_date(doc.date), path)
+    yield build_article(title, text, doc.url or url, split_authors(doc.author or ""), parse_date(doc.date), path)
 
 
 def _load_jsonl(path: str, max_article_bytes: int) -> Iterator[_Record]:
@@ -247,14 +244,14 @@ def _load_jsonl(path: str, max_article_bytes: int) -> Iterator[_Record]:
             if not head:
                 yield LoadIssue(path, "empty file")
                 return
-            if _is_binary(head):
+            if is_binary(head):
                 yield LoadIssue(path, "binary file, not text")
                 return
             fh.seek(0)
             for number, (raw, size) in enumerate(_bounded_lines(fh, max_article_bytes), 1):
                 if raw is None:
-                    yield _too_long(path, size, max_article_bytes, number)
-                elif line := _decode(raw).strip():
+                    yield too_long(path, size, max_article_bytes, number)
+                elif line := decode(raw).strip():
                     yield from _parse_jsonl_line(line, path, number)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         yield LoadIssue(path, f"corrupt gzip file: {exc}")
@@ -289,20 +286,20 @@ def _parse_jsonl_line(line: str, path: str, number: int) -> Iterator[_Record]:
         yield LoadIssue(path, "missing article text", line=number)
         return
     raw_date = _first(obj, "published", "date")
-    published = _parse_date(raw_date)
+    published = parse_date(raw_date)
     if raw_date is not None and published is None:
         yield LoadIssue(path, f"unparseable date {raw_date!r}", line=number, fatal=False)
     raw_authors = _first(obj, "authors", "author")
-    authors = [str(a) for a in raw_authors] if isinstance(raw_authors, list) else _split_authors(raw_authors)
+    authors = [str(a) for a in raw_authors] if isinstance(raw_authors, list) else split_authors(raw_authors)
     title, url = (v if isinstance(v, str) else "" for v in (obj.get("title"), obj.get("url")))
-    yield _article(title, text, url, authors, published, path, number)
+    yield build_article(title, text, url, authors, published, path, number)
 
 
 def _first(obj: dict, *keys: str) -> object:
     return next((obj[k] for k in keys if obj.get(k) not in (None, "")), None)
 
 
-def _split_authors(raw: object) -> list[str]:
+def split_authors(raw: object) -> list[str]:
     return re.split(r"\s*(?:[;,&]|\band\b)\s*", raw) if isinstance(raw, str) else []
 
 
@@ -310,7 +307,7 @@ def _normalise(s: str) -> str:
     return _SPACES.sub(" ", s).strip().lower()
 
 
-def _article(
+def build_article(
     title: str,
     text: str,
     url: str,

@@ -11,6 +11,11 @@ def date_label(day: dt.date | None) -> str:
     return day.isoformat() if day else "date unknown"
 
 
+def size_label(n: int) -> str:
+    """A byte count as limits are reported: MB from 1 MiB on."""
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n} bytes"
+
+
 @dataclass(frozen=True)
 class Article:
     """One cleaned news article, ready to be chunked.
@@ -113,3 +118,46 @@ class StoredArticle:
 
 class StoreMismatch(RuntimeError):
     """The store was built with another embedding model or chunker."""
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A followed feed as the store keeps it, with what the next refresh needs to ask only for news."""
+
+    url: str
+    title: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    fetched: str = ""  # when it was last fetched, UTC ISO 8601 ("" never)
+    result: str = ""  # the last refresh's one-line outcome
+    # Entries whose pages were read, by entry key: the entry's updated stamp then. A refresh fetches
+    # the page of an entry only when it is new or its stamp changed.
+    seen: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """What one refresh did with one feed."""
+
+    url: str
+    status: str  # "updated", "unchanged" (304 Not Modified) or "error"
+    entries: int = 0
+    read: int = 0  # articles read from its entries and pages (ingest then skips unchanged ones)
+    errors: int = 0  # entries or pages rejected, each with its own error line
+    message: str = ""  # why, for "error"
+
+    def __str__(self) -> str:
+        if self.status == "error":
+            return f"error: {self.url}: {self.message}"
+        if self.status == "unchanged":
+            return f"{self.url}: not modified"
+        errors = f", {self.errors} rejected" if self.errors else ""
+        return f"{self.url}: {self.entries} entries, {self.read} articles read{errors}"
+
+
+@dataclass
+class RefreshReport:
+    """One refresh of the followed feeds: a result per feed, and the ingest of what they brought."""
+
+    feeds: list[FeedResult]
+    ingest: IngestReport

@@ -5,6 +5,7 @@ there is no second table that could drift from the vectors.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -17,9 +18,12 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .models import Article, Chunk, StoredArticle, StoreMismatch
+from .models import Article, Chunk, Feed, StoredArticle, StoreMismatch
 
 COLLECTION = "newsqa_chunks"
+FEEDS = "newsqa_feeds"
+# Chroma stores a vector with every record; a feed needs none, so each gets this constant one.
+_NO_VECTOR = [1.0]
 
 
 def day_number(d: dt.date | None) -> int:
@@ -100,6 +104,11 @@ class Store:
 
     def count(self) -> int:
         return self.collection.count()
+
+    @cached_property
+    def feeds(self) -> FeedList:
+        """The followed feeds, kept beside the chunks (and shared with a Chroma server's other clients)."""
+        return FeedList(self.client)
 
     def version(self) -> str:
         """A token that changes whenever any client adds or deletes chunks (read fresh from Chroma)."""
@@ -217,3 +226,49 @@ class Store:
         ids = self.chunk_ids(key) or [cid for cid, _, _ in self.iter_chunks([], where={"url": key})]
         self.delete(ids)
         return len(ids)
+
+
+class FeedList:
+    """Followed feeds, one record each in a collection of their own.
+
+    Not in the chunk collection's metadata, which every add rewrites read-modify-write: a refresh
+    writes only its own feeds' records, so clients of one Chroma server do not undo each other.
+    A record's document holds the feed's ``seen`` entries as JSON; the rest is metadata.
+    """
+
+    def __init__(self, client) -> None:
+        self.collection = client.get_or_create_collection(FEEDS, embedding_function=None)
+
+    def all(self) -> list[Feed]:
+        got = self.collection.get(include=["documents", "metadatas"])
+        feeds = [Feed(seen=json.loads(doc or "{}"), **meta) for doc, meta in zip(got["documents"], got["metadatas"])]
+        return sorted(feeds, key=lambda f: f.url)
+
+    def add(self, feeds: list[Feed]) -> list[Feed]:
+        """Follow the feeds not followed yet; returns those added."""
+        known = self._followed(feeds)
+        new = list({f.url: f for f in feeds if f.url not in known}.values())
+        if new:
+            self.collection.add(**self._records(new))
+        return new
+
+    def update(self, feeds: list[Feed]) -> None:
+        """Record a refresh's outcome for the feeds still followed (one removed meanwhile stays removed)."""
+        known = self._followed(feeds)
+        if kept := [f for f in feeds if f.url in known]:
+            self.collection.upsert(**self._records(kept))
+
+    def remove(self, url: str) -> bool:
+        if not self.collection.get(ids=[url], include=[])["ids"]:
+            return False
+        self.collection.delete(ids=[url])
+        return True
+
+    def _followed(self, feeds: list[Feed]) -> set[str]:
+        return set(self.collection.get(ids=[f.url for f in feeds], include=[])["ids"]) if feeds else set()
+
+    @staticmethod
+    def _records(feeds: list[Feed]) -> dict:
+        return {"ids": [f.url for f in feeds], "embeddings": [_NO_VECTOR] * len(feeds),
+                "documents": [json.dumps(f.seen, sort_keys=True) for f in feeds],
+                "metadatas": [{k: v for k, v in dataclasses.asdict(f).items() if k != "seen"} for f in feeds]}

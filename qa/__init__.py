@@ -13,15 +13,16 @@ from index.cleaning import clean_text
 
 from .config import MODES, Config
 from .errors import ModelError, StoreMismatch
-from .types import Answer, Citation, IngestReport, LoadIssue, Passage, StoredArticle
+from .types import Answer, Citation, Feed, FeedResult, IngestReport, LoadIssue, Passage, RefreshReport, StoredArticle
 
 if TYPE_CHECKING:
     from index.embedding import MODEL_NAME as EMBEDDING_MODEL
 
     from .assistant import Assistant
 
-__all__ = ["MODES", "Answer", "Assistant", "Citation", "Config", "EMBEDDING_MODEL", "IngestReport", "LoadIssue",
-           "ModelError", "Passage", "StoreMismatch", "StoredArticle", "clean_text", "split_sentences"]
+__all__ = ["MODES", "Answer", "Assistant", "Citation", "Config", "EMBEDDING_MODEL", "Feed", "FeedResult", "IngestReport",
+           "LoadIssue", "ModelError", "Passage", "RefreshReport", "StoreMismatch", "StoredArticle", "clean_text",
+           "split_sentences"]
 
 
 def __getattr__(name: str):

@@ -21,7 +21,7 @@ from .reader import JUDGES, Query, Reader
 from .retrieval import Filters, HybridRetriever, to_passage
 from .timeframe import TimeFrame
 from .timeframe import resolve as resolve_timeframe
-from .types import Answer, IngestReport, LoadIssue, Passage, StoredArticle
+from .types import Answer, Feed, FeedResult, IngestReport, LoadIssue, Passage, RefreshReport, StoredArticle
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,69 @@ class Assistant:
                 self._lexical = load_lexical(self._store, self.lexical_dir)
                 self._lexical_version = version
             return self._lexical, version == self._lexical_version
+
+    def ingest_urls(self, urls: Iterable[str], progress: bool = False,
+                    on_issue: Callable[[LoadIssue], None] | None = None) -> IngestReport:
+        """Fetch and ingest article pages, feeds (each entry) and OPML lists (each listed feed's entries)."""
+        from index.sources import load_urls
+
+        records = load_urls(urls, self._fetcher, self.config.fetch_workers)
+        return self._ingest_records(records, progress, on_issue)
+
+    def follow(self, source: str, on_issue: Callable[[LoadIssue], None] | None = None) -> list[Feed]:
+        """Follow a feed URL, or every feed an OPML list (URL or file) names; returns the feeds newly
+        followed. Their articles come with the next :meth:`refresh`."""
+        from index.sources import discover
+
+        found, issues = discover(source, self._fetcher)
+        for issue in issues:
+            (on_issue or log.warning)(issue)
+        return self._store.feeds.add(found)
+
+    def unfollow(self, url: str) -> bool:
+        """Stop following a feed (its stored articles stay); False when it was not followed."""
+        return self._store.feeds.remove(url)
+
+    def feeds(self) -> list[Feed]:
+        """The followed feeds, with when each was last fetched and what came of it."""
+        return self._store.feeds.all()
+
+    def refresh(self, on_feed: Callable[[FeedResult], None] | None = None, progress: bool = False,
+                on_issue: Callable[[LoadIssue], None] | None = None) -> RefreshReport:
+        """Fetch what is new in every followed feed and ingest it; ``on_feed`` hears each feed's result
+        as soon as its articles are read. A feed's state is saved once its articles are stored."""
+        from index.sources import refresh_feeds
+
+        after: list[Feed] = []
+        results: list[FeedResult] = []
+
+        def done(feed: Feed, result: FeedResult) -> None:
+            after.append(feed)
+            results.append(result)
+            if on_feed:
+                on_feed(result)
+
+        records = refresh_feeds(self.feeds(), self._fetcher, done, self.config.fetch_workers)
+        report = self._ingest_records(records, progress, on_issue)
+        self._store.feeds.update(after)
+        return RefreshReport(results, report)
+
+    @cached_property
+    def _fetcher(self):
+        """One fetcher for the assistant's life: its per-host limits and robots.txt rules hold across runs."""
+        from index.fetching import Fetcher
+
+        return Fetcher(self.config.fetch_settings())
+
+    def _ingest_records(self, records, progress: bool, on_issue: Callable[[LoadIssue], None] | None) -> IngestReport:
+        from index.ingest import ingest_records
+
+        with self._writing:
+            report = ingest_records(records, self._store, self._embedder, Tokenizer(), self.lexical_dir,
+                                    chunk_tokens=self.config.chunk_tokens, overlap=self.config.chunk_overlap_sentences,
+                                    progress=progress, on_issue=on_issue)
+            self._lexical = None
+            return report
 
 
 def searched(question: str, history: Sequence[str]) -> str:

@@ -1,5 +1,5 @@
-"""The ``newsqa`` command line: the product's own commands (ingest, ask, list, remove, stats), and
-those extensions register through the ``newsqa.commands`` entry-point group (``serve``, ``eval``).
+"""The ``newsqa`` command line: the product's own commands (ingest, ask, list, remove, stats, feeds,
+refresh, watch), and those extensions register through the ``newsqa.commands`` entry-point group (``serve``, ``eval``).
 
 An entry point names a ``register(subparsers)`` function that adds its command's parser with
 ``parents=[qa.options.command_options()]`` and ``set_defaults(run=...)``; ``run(args, config)``
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
@@ -26,11 +28,35 @@ def parser() -> argparse.ArgumentParser:
     add_global_options(p)
     sub = p.add_subparsers(dest="command", required=True)
     common = command_options()
+    fetching = argparse.ArgumentParser(add_help=False)
+    fetching.add_argument("--allow-private", action="store_true", default=None,
+                          help="also fetch from loopback, private and link-local addresses ($NEWSQA_ALLOW_PRIVATE)")
 
-    ing = sub.add_parser("ingest", parents=[common], help="add articles (txt, md, html, jsonl, jsonl.gz, folders)")
-    ing.add_argument("paths", nargs="+")
-    ing.add_argument("--limit", type=int, help="stop after N articles")
+    ing = sub.add_parser("ingest", parents=[common, fetching],
+                         help="add articles: files (txt, md, html, jsonl, jsonl.gz), folders, article or feed URLs")
+    ing.add_argument("paths", nargs="+", metavar="PATH_OR_URL",
+                     help="a file or folder, or an http(s) URL of an article page, a feed (RSS, Atom, JSON Feed) "
+                          "or an OPML list of feeds")
+    ing.add_argument("--limit", type=int, help="stop after N articles (files and folders)")
     ing.set_defaults(run=_on_store(_ingest))
+
+    feeds = sub.add_parser("feeds", parents=[common], help="follow feeds: add, list or remove")
+    what = feeds.add_subparsers(dest="action", required=True)
+    add = what.add_parser("add", parents=[common, fetching], help="follow a feed, or every feed of an OPML list")
+    add.add_argument("sources", nargs="+", metavar="URL_OR_OPML")
+    add.set_defaults(run=_on_store(_feeds_add))
+    what.add_parser("list", parents=[common], help="the followed feeds, each with its last fetch"
+                    ).set_defaults(run=_on_store(_feeds_list))
+    unfollow = what.add_parser("remove", parents=[common], help="stop following a feed (its articles stay)")
+    unfollow.add_argument("url")
+    unfollow.set_defaults(run=_on_store(_feeds_remove))
+
+    sub.add_parser("refresh", parents=[common, fetching], help="fetch what is new in the followed feeds (for cron)"
+                   ).set_defaults(run=_on_store(_refresh))
+    watch = sub.add_parser("watch", parents=[common, fetching], help="refresh the followed feeds in a loop")
+    watch.add_argument("--every", type=_duration, default="30m", help="time between refreshes: 90s, 30m, 2h (default 30m)")
+    watch.add_argument("--runs", type=int, help="stop after N refreshes (default: until interrupted)")
+    watch.set_defaults(run=_on_store(_watch))
 
     ask = sub.add_parser("ask", parents=[common], help="ask a question")
     ask.add_argument("question")
@@ -56,7 +82,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     cfg = Config.from_env(store=args.store, chroma_url=args.chroma_url, model=args.model, llm_url=args.llm_url,
-                          n_threads=args.threads, n_threads_batch=args.threads, mode=getattr(args, "mode", None))
+                          n_threads=args.threads, n_threads_batch=args.threads, mode=getattr(args, "mode", None),
+                          allow_private=getattr(args, "allow_private", None))
     try:
         return args.run(args, cfg)
     except (StoreMismatch, ModelError, ValueError) as exc:
@@ -75,9 +102,83 @@ def _on_store(command: Callable) -> Callable[[argparse.Namespace, Config], int]:
 
 
 def _ingest(a, args) -> int:
-    report = a.ingest(args.paths, limit=args.limit, progress=True)
-    print(report.summary())
-    return 0 if report.articles or report.skipped or not report.rejected else 1
+    # Anything with a scheme goes to the fetcher, which refuses all but http(s) with one line.
+    urls = [p for p in args.paths if "://" in p]
+    paths = [p for p in args.paths if "://" not in p]
+    reports = ([a.ingest(paths, limit=args.limit, progress=True)] if paths else []) + \
+              ([a.ingest_urls(urls, progress=True)] if urls else [])
+    for report in reports:
+        print(report.summary())
+    found = any(r.articles or r.skipped for r in reports)
+    return 0 if found or not any(r.rejected for r in reports) else 1
+
+
+def _feeds_add(a, args) -> int:
+    added, rejected = 0, 0
+    for source in args.sources:
+        issues = []
+        followed = a.follow(source, on_issue=issues.append)
+        for issue in issues:
+            print(issue, file=sys.stderr)
+        rejected += any(i.fatal for i in issues) and not followed
+        for feed in followed:
+            print(f"following {feed.url}" + (f" ({feed.title})" if feed.title else ""))
+        if not followed and not issues:
+            print(f"already following {source}")
+        added += len(followed)
+    print(f"{added} feeds added; run `newsqa refresh` to fetch their articles")
+    return 1 if rejected == len(args.sources) else 0
+
+
+def _feeds_list(a, args) -> int:
+    for feed in a.feeds():
+        title = f"  {feed.title}" if feed.title else ""
+        print(f"{feed.url}{title}")
+        print(f"    last fetched {feed.fetched}: {feed.result}" if feed.fetched else "    never fetched")
+    return 0
+
+
+def _feeds_remove(a, args) -> int:
+    if a.unfollow(args.url):
+        print(f"no longer following {args.url} (its articles stay: `newsqa remove URL` removes one)")
+        return 0
+    print(f"newsqa: not following {args.url!r}", file=sys.stderr)
+    return 1
+
+
+def _refresh(a, args) -> int:
+    def progress(result) -> None:
+        if result.status != "error":  # an error is already its own line on stderr
+            print(f"{time.strftime('%H:%M:%S')} {result}", flush=True)
+
+    report = a.refresh(on_feed=progress)
+    states = [r.status for r in report.feeds]
+    print(f"{len(states)} feeds: {states.count('updated')} updated, {states.count('unchanged')} not modified, "
+          f"{states.count('error')} failed; {report.ingest.summary()}", flush=True)
+    return 1 if states and states.count("error") == len(states) else 0
+
+
+def _watch(a, args) -> int:
+    """``refresh`` every ``--every`` seconds, from the start of one to the start of the next."""
+    runs = 0
+    try:
+        while True:
+            started = time.monotonic()
+            _refresh(a, args)
+            runs += 1
+            if args.runs is not None and runs >= args.runs:
+                return 0
+            time.sleep(max(0.0, started + args.every - time.monotonic()))
+    except KeyboardInterrupt:
+        return 0
+
+
+def _duration(text: str) -> float:
+    """Seconds in "90s", "30m", "2h" (a bare number: minutes)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text.lower())
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 30m, 2h)")
+    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "": 60}[match.group(2)]
 
 
 def _ask(a, args) -> int:

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from index.fetching import FetchSettings
+
 # How an answer is made: "default" (the extractive answer at once, then the model's verified one),
 # "generate" (the model's only) or "extract" (no model).
 MODES = ("default", "generate", "extract")
@@ -48,6 +50,23 @@ class Config:
     # Ingest limits.
     max_file_bytes: int = 64 * 1024 * 1024
     chroma_url: str = ""
+    # Fetching article pages and feeds (index/fetching.py): seconds per connect and per read, the
+    # largest body, redirects followed, requests to one host at once and seconds between their starts,
+    # pages fetched at once over all hosts.
+    fetch_timeout: float = FetchSettings.timeout
+    fetch_max_bytes: int = FetchSettings.max_bytes
+    fetch_max_redirects: int = FetchSettings.max_redirects
+    fetch_per_host: int = FetchSettings.per_host
+    fetch_delay: float = FetchSettings.delay
+    fetch_workers: int = 4
+    user_agent: str = FetchSettings.user_agent
+    # Fetch from loopback, private and link-local addresses too (an intranet feed); off, a feed
+    # cannot make newsqa fetch internal addresses.
+    allow_private: bool = False
+
+    def fetch_settings(self) -> FetchSettings:
+        return FetchSettings(self.fetch_timeout, self.fetch_max_bytes, self.fetch_max_redirects, self.fetch_per_host,
+                             self.fetch_delay, self.user_agent, self.allow_private)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:

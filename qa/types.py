@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
-from index.models import IngestReport, LoadIssue, StoredArticle, date_label
+from index.models import Feed, FeedResult, IngestReport, LoadIssue, RefreshReport, StoredArticle, date_label
 
-__all__ = ["Answer", "Citation", "IngestReport", "LoadIssue", "Passage", "StoredArticle"]
+__all__ = ["Answer", "Citation", "Feed", "FeedResult", "IngestReport", "LoadIssue", "Passage", "RefreshReport",
+           "StoredArticle"]
 
 
 @dataclass(frozen=True)
