@@ -245,3 +245,33 @@ def test_cli_feeds_refresh_and_watch(site, tmp_path):
 
     page = newsqa("ingest", site.url("/amp/harbour"), "--allow-private")
     assert page.returncode == 0 and "skipped 1 unchanged" in page.stdout  # already stored under its canonical URL
+
+
+def test_ui_follows_a_feed_and_refreshes_it_now(site, tmp_path, monkeypatch):
+    """In headless Chromium against `newsqa serve`: follow an OPML list, refresh now, per-feed results."""
+    from playwright import sync_api
+
+    from test_ui import CHROMIUM, CHROMIUM_ARGS, served
+
+    monkeypatch.setenv("NEWSQA_ALLOW_PRIVATE", "1")
+    monkeypatch.setenv("NEWSQA_FETCH_DELAY", "0")
+    with served(tmp_path / "store", tmp_path / "serve.log") as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(url)
+        page.fill("#nq-feed-url textarea", site.url("/list.opml"))
+        page.click("#nq-follow")
+        page.locator("#nq-feed-results .nq-followed").nth(1).wait_for(timeout=60_000)
+        page.locator("#nq-feeds", has_text="never").wait_for(timeout=60_000)
+
+        page.click("#nq-refresh-feeds")
+        page.locator("#nq-feed-results .nq-updated").nth(1).wait_for(timeout=180_000)
+        results = page.inner_text("#nq-feed-results")
+        assert "4 entries, 2 articles read, 3 rejected" in results and "2 entries, 2 articles read" in results
+        assert "HTTP 404" in results and "unsupported content type application/pdf" in results
+        page.locator("#nq-feeds", has_text="City Desk").wait_for(timeout=60_000)
+        assert "UTC" in page.inner_text("#nq-feeds") and "never" not in page.inner_text("#nq-feeds")
+
+        page.click("#nq-refresh-feeds")
+        page.locator("#nq-feed-results .nq-unchanged").nth(1).wait_for(timeout=180_000)
+        browser.close()

@@ -1,4 +1,5 @@
-"""The Gradio page: a chat over the stored articles, and a side panel to add, list and remove them.
+"""The Gradio page: a chat over the stored articles, and a side panel to add, list and remove them
+and to follow news feeds.
 
 It calls the public ``qa`` API only; answering, rewriting and ingesting live behind it.
 """
@@ -13,7 +14,7 @@ from urllib.parse import urlparse
 
 from qa import MODES, Assistant
 
-from . import chat, render, upload
+from . import chat, feeds, render, upload
 
 SEED_QA = Path(__file__).resolve().parents[1] / "seeds" / "seed_qa.jsonl"
 # Retrieval runs in parallel; the model itself serves one answer at a time (it holds a lock).
@@ -59,12 +60,30 @@ def build(assistant: Assistant):
         row = render.FileResult(article_id, "removed" if n else "rejected", f"{n} chunks removed" if n else "not found")
         return render.results([row])
 
+    def on_follow(url):
+        if not url.strip():
+            return "<p>Enter a feed's URL first.</p>", url
+        return render.results(feeds.follow(assistant, url.strip())), ""
+
+    def on_refresh_feeds(progress=gr.Progress()):
+        progress(0.0, "fetching the followed feeds")
+        return render.results(feeds.refresh(assistant))
+
+    def on_unfollow(url):
+        if not url:
+            return "<p>Pick a feed first.</p>"
+        gone = assistant.unfollow(url)
+        return render.results([render.FileResult(url, "removed" if gone else "rejected",
+                                                 "no longer followed; its articles stay" if gone else "not followed")])
+
     def refresh():
         articles = assistant.articles()
         sites = sorted({site(a.url) for a in articles} - {""})
         choices = [(f"{a.title or a.id} ({a.date_label})", a.id) for a in articles]
+        followed = assistant.feeds()
         return (render.stats(assistant.stats()), render.articles(articles),
-                gr.Dropdown(choices=choices, value=None), gr.Dropdown(choices=sites))
+                gr.Dropdown(choices=choices, value=None), gr.Dropdown(choices=sites), render.feeds(followed),
+                gr.Dropdown(choices=[(f.title or f.url, f.url) for f in followed], value=None))
 
     def answer(question: str, as_of: str = "", sites: list[str] | None = None, mode: str = "") -> dict:
         """One final answer as JSON (the Answer dataclass), for programmatic clients."""
@@ -103,13 +122,23 @@ def build(assistant: Assistant):
                         p_url = gr.Textbox(label="URL (optional)", elem_id="nq-paste-url")
                         paste_btn = gr.Button("Add article", elem_id="nq-paste-add")
                     results = gr.HTML(elem_id="nq-results", js_on_load=None)
+                with gr.Accordion("News feeds", open=True):
+                    feed_url = gr.Textbox(label="Follow a feed", elem_id="nq-feed-url",
+                                          placeholder="https://…/feed.xml (RSS, Atom, JSON Feed) or an OPML list")
+                    with gr.Row():
+                        follow_btn = gr.Button("Follow", elem_id="nq-follow")
+                        refresh_btn = gr.Button("Refresh now", elem_id="nq-refresh-feeds")
+                    feed_results = gr.HTML(elem_id="nq-feed-results", js_on_load=None)
+                    feed_list = gr.HTML(elem_id="nq-feeds", js_on_load=None)
+                    feed_pick = gr.Dropdown([], label="Feed to unfollow", elem_id="nq-feed-pick")
+                    unfollow_btn = gr.Button("Unfollow", elem_id="nq-unfollow")
                 with gr.Accordion("Store", open=True):
                     stats = gr.HTML(elem_id="nq-stats", js_on_load=None)
                     listing = gr.HTML(elem_id="nq-articles", js_on_load=None)
                     pick = gr.Dropdown([], label="Article to remove", elem_id="nq-pick")
                     remove_btn = gr.Button("Remove article", variant="stop", elem_id="nq-remove")
 
-        store_views = [stats, listing, pick, sites]
+        store_views = [stats, listing, pick, sites, feed_list, feed_pick]
         gr.on([ask_btn.click, question.submit], on_ask, [question, turns, as_of, sites, mode],
                        [question, turns, transcript], api_name="ask", concurrency_limit=ASK_CONCURRENCY,
                        concurrency_id="ask", trigger_mode="always_last")
@@ -123,6 +152,12 @@ def build(assistant: Assistant):
                         concurrency_id="write", api_name=False).then(refresh, None, store_views, api_name=False)
         remove_btn.click(on_remove, pick, results, concurrency_id="write", api_name=False
                          ).then(refresh, None, store_views, api_name=False)
+        follow_btn.click(on_follow, feed_url, [feed_results, feed_url], concurrency_id="write", api_name=False
+                         ).then(refresh, None, store_views, api_name=False)
+        refresh_btn.click(on_refresh_feeds, None, feed_results, concurrency_id="write", api_name=False
+                          ).then(refresh, None, store_views, api_name=False)
+        unfollow_btn.click(on_unfollow, feed_pick, feed_results, concurrency_id="write", api_name=False
+                           ).then(refresh, None, store_views, api_name=False)
         demo.load(refresh, None, store_views, api_name=False)
         gr.api(answer, api_name="answer", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
     return demo

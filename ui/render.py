@@ -4,10 +4,11 @@ Every piece of article or user text goes through ``html.escape``; the only marku
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from html import escape
 
-from qa import Answer, Citation, Passage, StoredArticle
+from qa import Answer, Citation, Feed, Passage, StoredArticle
 from qa.markers import MARKER, cited
 
 SNIPPET_CHARS = 280
@@ -36,8 +37,10 @@ CSS = """
 .nq-results td { padding: 2px 6px; border-top: 1px solid #eee; vertical-align: top; }
 .nq-ingested, .nq-replaced { color: #2e7d32; font-weight: 600; }
 .nq-duplicate { color: #8a6d00; font-weight: 600; }
-.nq-rejected { color: #c62828; font-weight: 600; }
-.nq-removed { color: #555; font-weight: 600; }
+.nq-rejected, .nq-failed { color: #c62828; font-weight: 600; }
+.nq-removed, .nq-unchanged { color: #555; font-weight: 600; }
+.nq-followed, .nq-updated { color: #2e7d32; font-weight: 600; }
+.nq-warning { color: #8a6d00; font-weight: 600; }
 """
 
 
@@ -55,10 +58,12 @@ class Turn:
 
 @dataclass(frozen=True)
 class FileResult:
-    """What happened to one uploaded file or pasted article."""
+    """What happened to one uploaded file, pasted article or followed feed."""
 
     name: str
-    status: str  # "ingested", "replaced", "duplicate", "rejected" or "removed"
+    # "ingested", "replaced", "duplicate", "rejected", "removed", "warning"; for feeds "followed",
+    # "updated", "unchanged" or "failed"
+    status: str
     detail: str
 
 
@@ -155,6 +160,19 @@ def results(rows: list[FileResult]) -> str:
     body = "".join(f'<tr><td>{escape(r.name)}</td><td class="nq-{escape(r.status)}">{escape(r.status)}</td>'
                    f"<td>{escape(r.detail)}</td></tr>" for r in rows)
     return f'<table class="nq-results">{body}</table>'
+
+
+def feeds(items: list[Feed]) -> str:
+    """The followed feeds, each with when it was last fetched and what came of it."""
+    if not items:
+        return '<p class="nq-status">No feeds followed yet.</p>'
+    rows = "".join(f"<tr><td>{escape(f.title or f.url)}{_link(f.url)}</td><td>{escape(_when(f.fetched))}</td>"
+                   f"<td>{escape(f.result)}</td></tr>" for f in items)
+    return f'<table class="nq-results"><tr><td>feed</td><td>last fetched</td><td>result</td></tr>{rows}</table>'
+
+
+def _when(fetched: str) -> str:
+    return dt.datetime.fromisoformat(fetched).strftime("%Y-%m-%d %H:%M UTC") if fetched else "never"
 
 
 def stats(values: dict[str, object]) -> str:
