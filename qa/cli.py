@@ -152,6 +152,9 @@ def _refresh(a, args) -> int:
             print(f"{time.strftime('%H:%M:%S')} {result}", flush=True)
 
     report = a.refresh(on_feed=progress)
+    if not report.feeds:
+        print("no feeds followed: `newsqa feeds add URL` follows one")
+        return 0
     states = [r.status for r in report.feeds]
     print(f"{len(states)} feeds: {states.count('updated')} updated, {states.count('unchanged')} not modified, "
           f"{states.count('error')} failed; {report.ingest.summary()}", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -275,3 +276,17 @@ def test_ui_follows_a_feed_and_refreshes_it_now(site, tmp_path, monkeypatch):
         page.click("#nq-refresh-feeds")
         page.locator("#nq-feed-results .nq-unchanged").nth(1).wait_for(timeout=180_000)
         browser.close()
+
+
+def test_a_followed_feed_is_answered_by_the_local_llm_with_canonical_citations(site, tmp_path):
+    """End to end with the packaged Qwen: follow, refresh, ask; the model's verified answer cites the
+    article's canonical URL, not the tracking link the feed gave."""
+    from qa import Assistant
+
+    a = Assistant(tmp_path / "store", model="qwen2.5-1.5b", **LOCAL)
+    a.follow(site.url("/rss.xml"))
+    assert a.refresh().ingest.articles == 2
+    answer = a.ask("How many vessels entered the port of Eastham on the first day?", mode="generate")
+    assert not answer.abstained, answer.draft
+    assert answer.citations and {c.url for c in answer.citations} == {site.url("/story/harbour")}
+    assert re.search(r"\b(forty|40)\b", answer.text, re.I), answer.text
