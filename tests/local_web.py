@@ -1,7 +1,8 @@
 """A small web site on 127.0.0.1 for the fetching and feed tests: routes to pages, a log of requests.
 
 Binds port 0, serves from a daemon thread, and is shut down on exit. Pages get an ETag and answer
-a matching If-None-Match with 304, as a real news site's CDN does.
+a matching If-None-Match (or If-Modified-Since, for a page given a Last-Modified) with 304, as a real
+news site's CDN does.
 """
 from __future__ import annotations
 
@@ -85,7 +86,9 @@ class LocalWeb:
             page = self.routes.get(path) or Page(b"not found", "text/plain", 404)
             time.sleep(page.delay)
             etag = f'"{hashlib.sha1(page.body).hexdigest()[:12]}"'
-            if page.status == 200 and request.headers.get("If-None-Match") == etag:
+            modified = page.headers.get("Last-Modified")
+            if page.status == 200 and (request.headers.get("If-None-Match") == etag
+                                       or modified and request.headers.get("If-Modified-Since") == modified):
                 request.send_response(304)
                 request.send_header("ETag", etag)
                 request.end_headers()

@@ -45,6 +45,15 @@ def test_a_page_is_fetched_with_our_user_agent_and_a_conditional_get_costs_nothi
     assert all(h.headers["user-agent"].startswith("newsqa/") for h in hits)
 
 
+def test_last_modified_alone_makes_a_conditional_get(web):
+    web.routes["/dated"] = Page(ARTICLE, headers={"Last-Modified": "Tue, 05 Mar 2024 08:00:00 GMT"})
+    fetcher = loopback_fetcher()
+    first = fetcher.fetch(web.url("/dated"))
+    assert first.last_modified == "Tue, 05 Mar 2024 08:00:00 GMT"
+    assert fetcher.fetch(web.url("/dated"), last_modified=first.last_modified).not_modified
+    assert web.hits("/dated")[1].headers["if-modified-since"] == first.last_modified
+
+
 @pytest.mark.parametrize("route, page, message", [
     ("/gone", None, "HTTP 404"),
     ("/report.pdf", Page(b"%PDF-1.7 binary", "application/pdf"), "unsupported content type application/pdf"),
