@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .feeds import FeedEntry, NotAFeed, ParsedFeed, parse_feed, sniff
 from .fetching import PAGE_TYPES, FetchError, Fetcher
 from .models import Article, Feed, FeedResult, LoadIssue, size_label
-from .pages import entry_article, html_to_text, page_date, page_records
+from .pages import decode_page, entry_article, feed_links, html_to_text, page_date, page_records
 
 Record = Article | LoadIssue
 # An entry's own content is the article from this many characters of text on; a shorter one is a
@@ -67,7 +67,7 @@ def refresh_feeds(feeds: Iterable[Feed], fetcher: Fetcher, done: Callable[[Feed,
 
 def discover(source: str, fetcher: Fetcher) -> tuple[list[Feed], list[LoadIssue]]:
     """The feeds to follow for ``source``: itself when it is a feed, those it lists when it is an OPML
-    list (a URL, or a file on disk)."""
+    list (a URL, or a file on disk), the feed it announces when it is a web page."""
     try:
         if os.path.isfile(source):
             if (size := os.path.getsize(source)) > MAX_LIST_BYTES:
@@ -78,6 +78,11 @@ def discover(source: str, fetcher: Fetcher) -> tuple[list[Feed], list[LoadIssue]
                 raise NotAFeed("a feed file: follow the feed's URL instead")
         else:
             response = fetcher.fetch(source)
+            if sniff(response.body, response.content_type) == "page":
+                # A site's page names its feeds; the first is its main one by convention.
+                if announced := feed_links(decode_page(response), response.url):
+                    return [Feed(announced[0])], []
+                raise NotAFeed("not a feed, and the page names none")
             parsed = parse_feed(response.body, response.url, response.content_type)
     except (FetchError, NotAFeed, OSError) as exc:
         return [], [LoadIssue(source, str(exc))]

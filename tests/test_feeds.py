@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO, assert_consistent
 from index.feeds import clean_link, parse_feed, sniff
-from index.pages import html_to_text
+from index.pages import canonical_url, feed_links, html_to_text
 from local_web import LocalWeb, Page
 
 DATA = Path(__file__).parent / "data" / "feeds"
@@ -78,7 +78,7 @@ def test_atom_json_feed_and_opml():
     atom = parse_feed(fixture("atom.xml", "http://news.test"), "http://news.test/atom.xml")
     bridge, zoo = atom.entries
     assert (bridge.published, bridge.stamp) == (None, "")  # the page's date will be used
-    assert zoo.link == "http://news.test/story/zoo" and zoo.published == dt.date(2099, 1, 1)  # relative link resolved
+    assert zoo.link == "http://news.test/story/zoo?ref=atom" and zoo.published == dt.date(2099, 1, 1)  # resolved
 
     wire = parse_feed(fixture("feed.json", "http://news.test"), "http://news.test/feed.json", "application/feed+json")
     assert wire.title == "Valley Wire" and [e.key for e in wire.entries] == ["vw-1", "vw-2"]
@@ -99,6 +99,15 @@ def test_sniffing_links_and_entry_text():
     assert clean_link("javascript:alert(1)", "https://n.test/") == ""
     assert html_to_text("<p>One <b>two</b>.</p><p>Three<br>four</p><script>x()</script>") == "One two.\n\nThree four"
     assert html_to_text("plain text") == "plain text"
+    page = "https://m.site.test/amp/x?utm_source=a&id=3"
+    assert canonical_url('<head><link href="/x#top" rel="canonical"></head><body>', page) == "https://m.site.test/x"
+    assert canonical_url('<link rel=canonical href="https://www.site.test/x">', page) == "https://www.site.test/x"
+    # Another site's URL is not taken: the page would replace that site's article.
+    assert canonical_url('<link rel="canonical" href="https://other.test/x">', page) == "https://m.site.test/amp/x?id=3"
+    assert canonical_url("<body><link rel='canonical' href='/y'>", page, found="https://site.test/og") == \
+        "https://site.test/og"  # a link in the body is not the page's; trafilatura's og:url is
+    assert feed_links('<link rel="alternate" type="application/atom+xml" href="/atom">'
+                      '<link rel="alternate" type="text/html" href="/fr"><body>', page) == ["https://m.site.test/atom"]
     with pytest.raises(ValueError, match=r"^not a valid feed: not well-formed \(invalid token\)$"):
         parse_feed(b"<rss \x00\x01 garbage", "http://n.test/", "application/rss+xml")
 
@@ -198,7 +207,8 @@ def test_refresh_asks_only_for_what_changed_and_replaces_a_changed_page(site, as
 
 
 def test_a_feed_that_fails_is_one_line_and_the_others_go_on(site, assistant):
-    for path in ("/atom.xml", "/rss.xml", "/feed.json"):
+    assert [f.url for f in assistant.follow(site.url("/story/harbour"))] == [site.url("/rss.xml")]  # the page's feed
+    for path in ("/atom.xml", "/feed.json"):
         assert assistant.follow(site.url(path))
     site.routes["/rss.xml"] = Page(b"<html><body><p>We moved our feed.</p></body></html>")  # now a page
     del site.routes["/feed.json"]
