@@ -20,7 +20,7 @@ import urllib.robotparser
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from .models import size_label
 
@@ -34,6 +34,8 @@ FEED_TYPES = frozenset({
 })
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _READ_STEP = 64 * 1024
+# Characters a request path keeps as they are (reserved ones, and "%" of an escape already made).
+_URL_SAFE = "/?&=;:@!$'()*+,~%"
 # RFC 9309: a crawler may stop reading robots.txt after 500 KiB, and keep it no longer than a day.
 _ROBOTS_BYTES = 500 * 1024
 _ROBOTS_SECONDS = 24 * 3600
@@ -188,7 +190,8 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise FetchError("bad port in URL") from None
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # http.client sends the path as ASCII: a feed's link may be written with any letters.
+        path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_URL_SAFE)
         return _Target(parts.scheme, parts.hostname.lower(), port, path, self._addresses(parts.hostname, port))
 
     def _hop(self, target: _Target, accept: Collection[str] | None, etag: str, last_modified: str,

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .feeds import FeedEntry, NotAFeed, ParsedFeed, parse_feed, sniff
-from .fetching import PAGE_TYPES, FetchError, Fetcher
+from .fetching import PAGE_TYPES, FetchError, Fetcher, Response
 from .models import Article, Feed, FeedResult, LoadIssue, size_label
 from .pages import decode_page, entry_article, feed_links, html_to_text, page_date, page_records
 
@@ -99,7 +99,7 @@ class _Reader:
         try:
             response = self.fetcher.fetch(url)
             if sniff(response.body, response.content_type) == "page":
-                yield from self._trusted(page_records(response, url))
+                yield from self._trusted(_guarded(url, lambda: page_records(response, url)))
                 return
             parsed = parse_feed(response.body, response.url, response.content_type)
             if parsed.is_list and not lists:
@@ -175,10 +175,14 @@ class _Reader:
                     return [LoadIssue(entry.link, str(exc))], exc.transient
                 issue = LoadIssue(entry.link, f"page not read for its date: {exc}", fatal=False)
                 return [issue, *self._trusted([entry_article(entry, job.text, job.feed, None)])], exc.transient
+        return self._trusted(_guarded(entry.link or job.feed, lambda: self._article(job, response))), False
+
+    @staticmethod
+    def _article(job: _Job, response: Response | None) -> list[Record]:
         if job.text:
-            published = entry.published or (page_date(response) if response else None)
-            return self._trusted([entry_article(entry, job.text, job.feed, published)]), False
-        return self._trusted(page_records(response, entry.link, entry)), False
+            published = job.entry.published or (page_date(response) if response else None)
+            return [entry_article(job.entry, job.text, job.feed, published)]
+        return page_records(response, job.entry.link, job.entry)
 
     def _trusted(self, records: list[Record]) -> list[Record]:
         """The records, a date more than a day ahead of today dropped with a warning."""
@@ -190,6 +194,15 @@ class _Reader:
                 r = dataclasses.replace(r, published=None)
             out.append(r)
         return out
+
+
+def _guarded(source: str, read: Callable[[], list[Record]]) -> list[Record]:
+    """``read()``, or one line naming ``source`` if it raises: a parser tripping over one hostile page
+    must not end the run."""
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 (any parser error, reported per page)
+        return [LoadIssue(source, f"unreadable: {exc.__class__.__name__}: {exc}")]
 
 
 def _in_order(pool: ThreadPoolExecutor, work: Callable, jobs: list, window: int) -> Iterator[tuple]:

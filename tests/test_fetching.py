@@ -54,6 +54,12 @@ def test_last_modified_alone_makes_a_conditional_get(web):
     assert web.hits("/dated")[1].headers["if-modified-since"] == first.last_modified
 
 
+def test_a_link_written_in_any_letters_is_sent_escaped(web):
+    web.routes["/caf%C3%A9/%C3%BCber"] = Page(ARTICLE)
+    assert loopback_fetcher().fetch(web.url("/café/%C3%BCber?q=ä")).body == ARTICLE
+    assert web.log[-1].path == "/caf%C3%A9/%C3%BCber?q=%C3%A4"
+
+
 @pytest.mark.parametrize("route, page, message", [
     ("/gone", None, "HTTP 404"),
     ("/report.pdf", Page(b"%PDF-1.7 binary", "application/pdf"), "unsupported content type application/pdf"),
