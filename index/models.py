@@ -146,13 +146,22 @@ class FeedResult:
     errors: int = 0  # entries or pages rejected, each with its own error line
     message: str = ""  # why, for "error"
 
-    def __str__(self) -> str:
+    @property
+    def detail(self) -> str:
+        """What came of it, in a few words."""
         if self.status == "error":
-            return f"error: {self.url}: {self.message}"
+            return self.message
         if self.status == "unchanged":
-            return f"{self.url}: not modified"
-        errors = f", {self.errors} rejected" if self.errors else ""
-        return f"{self.url}: {self.entries} entries, {self.read} articles read{errors}"
+            return "not modified"
+        rejected = f", {self.errors} rejected" if self.errors else ""
+        return f"{_count(self.entries, 'entry', 'entries')}, {_count(self.read, 'article')} read{rejected}"
+
+    def __str__(self) -> str:
+        return f"{'error: ' if self.status == 'error' else ''}{self.url}: {self.detail}"
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 @dataclass

@@ -201,7 +201,7 @@ def test_refresh_asks_only_for_what_changed_and_replaces_a_changed_page(site, as
 
     feeds = {f.url: f for f in assistant.feeds()}
     assert feeds[site.url("/atom.xml")].title == "City Desk" and feeds[site.url("/atom.xml")].fetched
-    assert feeds[site.url("/atom.xml")].result.endswith("2 entries, 1 articles read")
+    assert feeds[site.url("/atom.xml")].result.endswith("2 entries, 1 article read")
     assert assistant.unfollow(site.url("/atom.xml")) and not assistant.unfollow(site.url("/atom.xml"))
     assert [f.url for f in assistant.feeds()] == [site.url("/rss.xml")]
 

@@ -1,7 +1,7 @@
 """Following feeds from the UI: follow one (or an OPML list's), refresh now, a result row per feed."""
 from __future__ import annotations
 
-from qa import Assistant, FeedResult, LoadIssue
+from qa import Assistant, LoadIssue
 
 from .render import FileResult
 
@@ -24,19 +24,10 @@ def refresh(assistant: Assistant) -> list[FileResult]:
     report = assistant.refresh(on_issue=issues.append)
     if not report.feeds:
         return [FileResult("no feeds", "rejected", "follow a feed first")]
-    rows = [FileResult(r.url, "failed" if r.status == "error" else r.status, _detail(r)) for r in report.feeds]
+    rows = [FileResult(r.url, "failed" if r.status == "error" else r.status, r.detail) for r in report.feeds]
     rows.append(FileResult("all feeds", "ingested", report.ingest.summary()))
     feed_errors = {r.url for r in report.feeds if r.status == "error"}  # already on their feed's row
     return rows + _issue_rows([i for i in issues if i.source not in feed_errors])
-
-
-def _detail(result: FeedResult) -> str:
-    if result.status == "error":
-        return result.message
-    if result.status == "unchanged":
-        return "not modified since the last fetch"
-    rejected = f", {result.errors} rejected (below)" if result.errors else ""
-    return f"{result.entries} entries, {result.read} articles read{rejected}"
 
 
 def _issue_rows(issues: list[LoadIssue]) -> list[FileResult]:
