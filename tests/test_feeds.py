@@ -207,8 +207,7 @@ def test_refresh_asks_only_for_what_changed_and_replaces_a_changed_page(site, as
 
 
 def test_a_feed_that_fails_is_one_line_and_the_others_go_on(site, assistant):
-    assert [f.url for f in assistant.follow(site.url("/story/harbour"))] == [site.url("/rss.xml")]  # the page's feed
-    for path in ("/atom.xml", "/feed.json"):
+    for path in ("/atom.xml", "/rss.xml", "/feed.json"):
         assert assistant.follow(site.url(path))
     site.routes["/rss.xml"] = Page(b"<html><body><p>We moved our feed.</p></body></html>")  # now a page
     del site.routes["/feed.json"]
@@ -222,6 +221,20 @@ def test_a_feed_that_fails_is_one_line_and_the_others_go_on(site, assistant):
     assert report.ingest.articles == 2
     failed = next(f for f in assistant.feeds() if f.url == site.url("/feed.json"))
     assert failed.result == f"error: {site.url('/feed.json')}: HTTP 404" and failed.fetched and not failed.etag
+
+
+def test_follow_takes_a_feed_an_opml_file_or_a_site_page(site, assistant, tmp_path):
+    issues = []
+    assert [f.title for f in assistant.follow(site.url("/feed.json"))] == ["Valley Wire"]
+    assert [f.url for f in assistant.follow(site.url("/story/harbour"))] == [site.url("/rss.xml")]  # its <link>
+    opml = tmp_path / "subscriptions.opml"
+    opml.write_bytes(fixture("list.opml", site.base))
+    assert [f.url for f in assistant.follow(str(opml))] == [site.url("/atom.xml")]  # rss.xml: already followed
+    assert assistant.follow(site.url("/story/zoo"), on_issue=issues.append) == []
+    assert assistant.follow(site.url("/nowhere"), on_issue=issues.append) == []
+    assert [str(i) for i in issues] == [f"error: {site.url('/story/zoo')}: not a feed, and the page names none",
+                                        f"error: {site.url('/nowhere')}: HTTP 404"]
+    assert [f.url for f in assistant.feeds()] == sorted(site.url(p) for p in ("/atom.xml", "/feed.json", "/rss.xml"))
 
 
 def test_cli_feeds_refresh_and_watch(site, tmp_path):
