@@ -26,20 +26,22 @@ def ingest(args: argparse.Namespace) -> dict:
     tokenizer = Tokenizer()
     inputs = [embedding_input(a.title, c.text) for a in articles
               for c in article_chunks(a, tokenizer, cfg.chunk_tokens, cfg.chunk_overlap_sentences)]
-    embedder = Embedder(cfg.embed_batch_size, cfg.embed_bf16)
+    embedder = Embedder(cfg.embed_batch_size, cfg.embed_bf16, cfg.embed_variant, cfg.embed_backend, cfg.embed_threads)
     started = time.perf_counter()
     embedder.embed(["warm up"])
     model_load = time.perf_counter() - started
     sample = inputs[: args.raw_sample] if args.raw_sample else inputs
     started = time.perf_counter()
-    embedder.embed(sample)
+    vectors = embedder.embed(sample)
     raw_rate = len(sample) / (time.perf_counter() - started)
+    np.save(args.out.with_suffix(".npy"), vectors)  # compared across embedders by bench.run
     del articles, inputs
 
     assistant = Assistant(args.store, config=cfg)
     report = assistant.ingest([args.corpus], limit=limit)
     again = assistant.ingest([args.corpus], limit=limit)
     return {
+        "embedder": f"{embedder.backend} {embedder.variant}, {embedder.threads} threads, {_kernel(embedder)}",
         "model_load_s": model_load,
         "raw_chunks_per_s": raw_rate,
         "raw_sample_chunks": len(sample),
@@ -53,6 +55,14 @@ def ingest(args: argparse.Namespace) -> dict:
         "store_bytes": sum(p.stat().st_size for p in Path(args.store).rglob("*") if p.is_file()),
         "peak_rss_bytes": _peak_rss(),
     }
+
+
+def _kernel(embedder) -> str:
+    if embedder.backend == "torch":
+        return "torch" + (" bf16 autocast" if embedder.bf16 else "")
+    from index.onnx_embedding import cpu_kernels
+
+    return f"MLAS {cpu_kernels()[embedder.variant]}"
 
 
 def serve(args: argparse.Namespace) -> dict:

@@ -11,6 +11,7 @@ def table(r: dict) -> str:
     ratio = rate / ing["raw_chunks_per_s"]
     rows = [
         ("load average (1/5/15 min)", r["load"], ""),
+        ("embedder", ing["embedder"], ""),
         ("raw embedding limit", f"{ing['raw_chunks_per_s']:.1f} chunks/s ({ing['raw_sample_chunks']} chunks)", ""),
         ("ingest", f"{ing['articles']} articles, {ing['chunks']} chunks in {ing['seconds']:.1f}s", ""),
         ("ingest throughput", f"{ing['articles'] / ing['seconds']:.2f} articles/s, {rate:.1f} chunks/s", ""),
@@ -57,3 +58,18 @@ def _le(value: float | None, limit: float) -> bool:
 
 def _mark(ok: bool, target: str) -> str:
     return f"{'ok' if ok else 'MISSED'} (target {target})"
+
+
+def comparison(runs: dict[str, dict]) -> str:
+    """Embedders side by side on the same articles, each against the first: speed, vectors, recall."""
+    first = next(iter(runs.values()))["ingest"]
+    lines = ["embedder            raw chunks/s  ingest s  ingest vs first  cosine to first mean / min  "
+             "answer-recall@5  article-recall@5"]
+    for label, r in runs.items():
+        ing, srv = r["ingest"], r["serve"]
+        recall = (f"{srv['answer_recall_at_5']:.1%}", f"{srv['article_recall_at_5']:.1%}") \
+            if srv["recall_questions"] else ("-", "-")
+        lines.append(f"{label:<18}  {ing['raw_chunks_per_s']:>12.1f}  {ing['seconds']:>8.1f}  "
+                     f"{ing['seconds'] / first['seconds']:>15.2f}  {r['cosine_mean']:>12.5f} / {r['cosine_min']:.5f}  "
+                     f"{recall[0]:>15}  {recall[1]:>16}")
+    return "\n".join(lines)

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .report import table
+from .report import comparison, table
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "realtimeqa-2022" / "articles.jsonl.gz"
@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-questions", type=int, default=300, help="questions timed for retrieval (>= 200)")
     p.add_argument("--answers", type=int, default=30, help="questions answered in the default mode (0 = skip)")
     p.add_argument("--model", default="qwen2.5-1.5b", help="LLM for the answer latencies")
+    p.add_argument("--embedders", default="",
+                   help="compare embedders as BACKEND:VARIANT,... (e.g. torch:fp32,onnx:fp32,onnx:int8): each ingests "
+                        "and serves the same articles in turn, in a store of its own (default: the configured one)")
     p.add_argument("--phase", choices=("ingest", "serve"), help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     return p
@@ -45,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         result = getattr(phases, args.phase)(args)
         args.out.write_text(json.dumps(result))
         return 0
+    if args.embedders:
+        return _compare(args)
     with tempfile.TemporaryDirectory(prefix="newsqa-bench-") as tmp:
         args.store = args.store or Path(tmp) / "store"
         results = {"limit": args.limit, "load": _load_average()}
@@ -56,12 +61,38 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _child(phase: str, args: argparse.Namespace, out: Path) -> dict:
+def _compare(args: argparse.Namespace) -> int:
+    """Each embedder's ingest and serve phases in turn, on the same articles, in one run."""
+    import numpy as np
+
+    runs: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="newsqa-bench-") as tmp:
+        reference = None
+        for label in args.embedders.split(","):
+            backend, _, variant = label.partition(":")
+            env = {**os.environ, "NEWSQA_EMBED_BACKEND": backend, "NEWSQA_EMBED_VARIANT": variant or "fp32"}
+            args.store = Path(tmp) / f"store-{backend}-{variant}"
+            run = {"limit": args.limit, "load": _load_average()}
+            for phase in ("ingest", "serve"):
+                run[phase] = _child(phase, args, Path(tmp) / f"{phase}-{backend}-{variant}.json", env)
+            vectors = np.load(Path(tmp) / f"ingest-{backend}-{variant}.npy")
+            reference = vectors if reference is None else reference
+            cosine = (vectors * reference).sum(1)  # unit vectors, the same raw sample in the same order
+            run["cosine_mean"], run["cosine_min"] = float(cosine.mean()), float(cosine.min())
+            runs[label] = run
+            print(f"== {label}\n{table(run)}\n", flush=True)
+    print(comparison(runs))
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=2))
+    return 0
+
+
+def _child(phase: str, args: argparse.Namespace, out: Path, env: dict[str, str] | None = None) -> dict:
     argv = [sys.executable, "-m", "bench", "--phase", phase, "--out", str(out), "--corpus", str(args.corpus),
             "--questions", str(args.questions), "--limit", str(args.limit), "--store", str(args.store),
             "--raw-sample", str(args.raw_sample), "--latency-questions", str(args.latency_questions),
             "--answers", str(args.answers), "--model", args.model]
-    subprocess.run(argv, check=True, cwd=REPO)
+    subprocess.run(argv, check=True, cwd=REPO, env=env)
     return json.loads(out.read_text())
 
 

@@ -23,8 +23,10 @@ def fingerprint(paths: list[Path]) -> str:
 
 
 def store_key(content: str, config: Config) -> str:
-    """What a store's vectors depend on: the documents, the embedder and the chunker."""
-    settings = [content, EMBEDDING_MODEL, config.chunk_tokens, config.chunk_overlap_sentences]
+    """What a store's vectors depend on: the documents, the embedder and its variant, and the chunker
+    (fp32 adds nothing, so the keys of stores built before the variant was recorded stay valid)."""
+    variant = [] if config.embed_variant == "fp32" else [config.embed_variant]
+    settings = [content, EMBEDDING_MODEL, config.chunk_tokens, config.chunk_overlap_sentences, *variant]
     return hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:16]
 
 

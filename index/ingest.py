@@ -33,8 +33,10 @@ T = TypeVar("T")
 
 
 def store_settings(embedder: Embedder, chunk_tokens: int, overlap: int) -> dict[str, str | int]:
-    """What a store must have been built with for its vectors to be comparable."""
-    return {"embedding_model": embedder.name, "chunk_tokens": chunk_tokens, "overlap_sentences": overlap}
+    """What a store must have been built with for its vectors to be comparable: the model and its
+    numeric variant (not the backend or CPU kernel, which give the same vectors) and the chunker."""
+    return {"embedding_model": embedder.name, "embedding_variant": embedder.variant, "chunk_tokens": chunk_tokens,
+            "overlap_sentences": overlap}
 
 
 def article_chunks(article: Article, tokenizer: Tokenizer, chunk_tokens: int, overlap: int) -> list[Chunk]:
@@ -115,7 +117,7 @@ def ingest_records(
             report.skipped += item.skipped
             report.replaced += item.replaced
             with _timed(report.stages, "embed"):
-                item.vectors = _embed_once(embedder, item.inputs)
+                item.vectors = embed_once(embedder, item.inputs)
             if writing:
                 writing.result()  # one batch in flight: writes stay in order, errors surface here
             writing = writer.submit(_write, store, item, known, report)
@@ -163,7 +165,8 @@ def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], tokeni
         yield batch
 
 
-def _embed_once(embedder: Embedder, inputs: list[str]) -> np.ndarray:
+def embed_once(embedder: Embedder, inputs: list[str]) -> np.ndarray:
+    """Vectors of ``inputs``, each distinct text embedded once."""
     # Syndicated copies and boilerplate bodies repeat chunks verbatim: each is embedded once.
     unique = list(dict.fromkeys(inputs))
     vectors = embedder.embed(unique)

@@ -100,6 +100,20 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
+class ReindexReport:
+    """What a reindex did: every chunk re-embedded from one numeric variant to another."""
+
+    chunks: int
+    variant_before: str
+    variant_after: str
+    seconds: float
+
+    def summary(self) -> str:
+        return (f"re-embedded {self.chunks} chunks ({self.variant_before} -> {self.variant_after}) "
+                f"in {self.seconds:.1f}s")
+
+
+@dataclass(frozen=True)
 class StoredArticle:
     """An article as the store lists it."""
 

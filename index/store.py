@@ -21,6 +21,9 @@ import numpy as np
 from .models import Article, Chunk, Feed, StoredArticle, StoreMismatch
 
 COLLECTION = "newsqa_chunks"
+# A reindex fills a collection aside, then swaps it in by two renames (see Store.swap_in).
+REBUILT = f"{COLLECTION}_rebuilt"
+REPLACED = f"{COLLECTION}_replaced"
 FEEDS = "newsqa_feeds"
 # Chroma stores a vector with every record; a feed needs none, so each gets this constant one.
 _NO_VECTOR = [1.0]
@@ -85,17 +88,32 @@ class Store:
         else:
             self.path.mkdir(parents=True, exist_ok=True)
             self.client = chromadb.PersistentClient(path=str(self.path / "chroma"), settings=settings)
+        self._finish_swap()
         self.collection = self.client.get_or_create_collection(COLLECTION, metadata={"hnsw:space": "cosine"})
+
+    def settings(self) -> dict[str, str | int] | None:
+        """The embedder/chunker settings the store was built with (None before its first ingest)."""
+        meta = self.collection.metadata or {}
+        if "newsqa_settings" not in meta:
+            return None
+        # Stores from before the variant was recorded were all embedded in fp32.
+        return {"embedding_variant": "fp32", **json.loads(meta["newsqa_settings"])}
 
     def ensure_compatible(self, settings: dict[str, str | int]) -> None:
         """Record the embedder/chunker settings on first use; refuse to mix in other ones later."""
-        meta = dict(self.collection.metadata or {})
-        recorded = json.loads(meta["newsqa_settings"]) if "newsqa_settings" in meta else None
+        recorded = self.settings()
         if recorded is None:
             if self.collection.count():
                 raise StoreMismatch(f"store {self.path} holds chunks from an unknown embedder; ingest into a new store")
+            meta = dict(self.collection.metadata or {})
             meta.pop("hnsw:space", None)  # immutable once set; Chroma refuses to "modify" it
             self.collection.modify(metadata={**meta, "newsqa_settings": json.dumps(settings, sort_keys=True)})
+        elif recorded.get("embedding_variant") != settings.get("embedding_variant"):
+            raise StoreMismatch(
+                f"store {self.path} holds {recorded['embedding_variant']} embeddings, not "
+                f"{settings['embedding_variant']}: run `newsqa reindex` to re-embed it "
+                f"(or set NEWSQA_EMBED_VARIANT={recorded['embedding_variant']})"
+            )
         elif recorded != settings:
             raise StoreMismatch(
                 f"store {self.path} was built with {recorded}, not {settings}: "
@@ -104,6 +122,44 @@ class Store:
 
     def count(self) -> int:
         return self.collection.count()
+
+    def rebuild_aside(self, settings: dict[str, str | int]):
+        """An empty collection beside the store's, recording ``settings``, for :meth:`swap_in`
+        (what a killed rebuild left there is dropped: it starts over)."""
+        if REBUILT in self._collection_names():
+            self.client.delete_collection(REBUILT)
+        return self.client.create_collection(REBUILT, metadata={"hnsw:space": "cosine",
+                                                                "newsqa_settings": json.dumps(settings, sort_keys=True)})
+
+    def add_aside(self, collection, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
+        """Copy chunks into the collection being rebuilt, as they are but for their vectors."""
+        for start in range(0, len(ids), self.max_batch):
+            end = start + self.max_batch
+            collection.add(ids=ids[start:end], embeddings=vectors[start:end], documents=documents[start:end],
+                           metadatas=metadatas[start:end])
+
+    def swap_in(self, rebuilt) -> None:
+        """Make a fully rebuilt collection the store's. Each rename is atomic in Chroma; a kill between
+        them leaves the old collection under ``REPLACED``, put back when the store is next opened."""
+        self.collection.modify(name=REPLACED)
+        rebuilt.modify(name=COLLECTION)
+        self.client.delete_collection(REPLACED)
+        self.collection = rebuilt
+        self._touch()
+
+    def _finish_swap(self) -> None:
+        """Complete or undo a swap a kill interrupted: the store is then the new collection or the old one, whole."""
+        names = self._collection_names()
+        if REPLACED in names:
+            if COLLECTION in names:  # killed after both renames: only the old copy is left to drop
+                self.client.delete_collection(REPLACED)
+            else:  # killed between them: the old collection, whole, becomes the store's again
+                self.client.get_collection(REPLACED).modify(name=COLLECTION)
+                if REBUILT in names:
+                    self.client.delete_collection(REBUILT)
+
+    def _collection_names(self) -> set[str]:
+        return {c.name for c in self.client.list_collections()}
 
     @cached_property
     def feeds(self) -> FeedList:

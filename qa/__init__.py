@@ -13,7 +13,8 @@ from index.cleaning import clean_text
 
 from .config import MODES, Config
 from .errors import ModelError, StoreMismatch
-from .types import Answer, Citation, Feed, FeedResult, IngestReport, LoadIssue, Passage, RefreshReport, StoredArticle
+from .types import (Answer, Citation, Feed, FeedResult, IngestReport, LoadIssue, Passage, RefreshReport,
+                    ReindexReport, StoredArticle)
 
 if TYPE_CHECKING:
     from index.embedding import MODEL_NAME as EMBEDDING_MODEL
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from .assistant import Assistant
 
 __all__ = ["MODES", "Answer", "Assistant", "Citation", "Config", "EMBEDDING_MODEL", "Feed", "FeedResult", "IngestReport",
-           "LoadIssue", "ModelError", "Passage", "RefreshReport", "StoreMismatch", "StoredArticle", "clean_text",
-           "split_sentences"]
+           "LoadIssue", "ModelError", "Passage", "RefreshReport", "ReindexReport", "StoreMismatch", "StoredArticle",
+           "clean_text", "split_sentences"]
 
 
 def __getattr__(name: str):

@@ -21,7 +21,8 @@ from .reader import JUDGES, Query, Reader
 from .retrieval import Filters, HybridRetriever, to_passage
 from .timeframe import TimeFrame
 from .timeframe import resolve as resolve_timeframe
-from .types import Answer, Feed, FeedResult, IngestReport, LoadIssue, Passage, RefreshReport, StoredArticle
+from .types import (Answer, Feed, FeedResult, IngestReport, LoadIssue, Passage, RefreshReport, ReindexReport,
+                    StoredArticle)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ class Assistant:
         to a copy: the caller's ``config`` is never changed."""
         self.config = (config or Config.from_env()).with_overrides(store=store, **overrides)
         self._store = Store(self.config.store, self.config.chroma_url)
-        self._embedder = Embedder(self.config.embed_batch_size, self.config.embed_bf16)
+        self._embedder = Embedder(self.config.embed_batch_size, self.config.embed_bf16, self.config.embed_variant,
+                                  self.config.embed_backend, self.config.embed_threads)
         self._lexical: LexicalIndex | None = None
         self._lexical_version = ""
         self._lock = threading.RLock()  # guards _lexical
@@ -229,6 +231,16 @@ class Assistant:
             report = ingest_records(records, self._store, self._embedder, Tokenizer(), self.lexical_dir,
                                     chunk_tokens=self.config.chunk_tokens, overlap=self.config.chunk_overlap_sentences,
                                     progress=progress, on_issue=on_issue)
+            self._lexical = None
+            return report
+
+    def reindex(self, progress: bool = False) -> ReindexReport:
+        """Re-embed every stored chunk with the configured variant (``embed_variant``). The new vectors are
+        built aside and replace the old ones whole, so an interrupted reindex leaves the store as it was."""
+        from index.reindex import reindex
+
+        with self._writing:
+            report = reindex(self._store, self._embedder, progress)
             self._lexical = None
             return report
 

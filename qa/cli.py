@@ -1,5 +1,5 @@
-"""The ``newsqa`` command line: the product's own commands (ingest, ask, list, remove, stats, feeds,
-refresh, watch), and those extensions register through the ``newsqa.commands`` entry-point group (``serve``, ``eval``).
+"""The ``newsqa`` command line: the product's own commands (ingest, ask, list, remove, stats, reindex,
+feeds, refresh, watch), and those extensions register through the ``newsqa.commands`` entry-point group (``serve``, ``eval``).
 
 An entry point names a ``register(subparsers)`` function that adds its command's parser with
 ``parents=[qa.options.command_options()]`` and ``set_defaults(run=...)``; ``run(args, config)``
@@ -73,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
     rm.add_argument("key")
     rm.set_defaults(run=_on_store(_remove))
     sub.add_parser("stats", parents=[common], help="store statistics").set_defaults(run=_on_store(_stats))
+    sub.add_parser("reindex", parents=[common],
+                   help="re-embed every stored chunk with the configured embedding variant ($NEWSQA_EMBED_VARIANT)"
+                   ).set_defaults(run=_on_store(_reindex))
 
     for extension in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         extension.load()(sub)
@@ -222,6 +225,11 @@ def _remove(a, args) -> int:
 def _stats(a, args) -> int:
     for k, v in a.stats().items():
         print(f"{k}: {v}")
+    return 0
+
+
+def _reindex(a, args) -> int:
+    print(a.reindex(progress=True).summary())
     return 0
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
-from index.models import Feed, FeedResult, IngestReport, LoadIssue, RefreshReport, StoredArticle, date_label
+from index.models import (Feed, FeedResult, IngestReport, LoadIssue, RefreshReport, ReindexReport, StoredArticle,
+                          date_label)
 
 __all__ = ["Answer", "Citation", "Feed", "FeedResult", "IngestReport", "LoadIssue", "Passage", "RefreshReport",
-           "StoredArticle"]
+           "ReindexReport", "StoredArticle"]
 
 
 @dataclass(frozen=True)
