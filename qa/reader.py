@@ -2,11 +2,13 @@
 that state it → verification → the verified sentences, or an abstention.
 
 The model reads the best sentences of the retrieved passages with their neighbours, numbered, and
-replies in JSON constrained by a schema: ``{"evidence": [ids], "answer": "..."}``. Citations come
+replies in JSON constrained by a schema: ``{"evidence": [ids], "answer": "...", "short": "..."}``. Citations come
 from those ids, so every quoted span is exact by construction. Each answer sentence is kept only
 if it offers the kind of answer asked, its names, numbers and polarity come from the cited
 sentences, the model asked as a judge finds that those sentences state it, and no newer article
-on the question has superseded them. Every threshold is calibrated on the RealTime QA tune split
+on the question has superseded them; and the answer in a few words (the reply's ``short``), put in
+place of what the question asks, must be stated too: a true sentence from a neighbouring story is
+not an answer. Every threshold is calibrated on the RealTime QA tune split
 (``newsqa eval reading --split tune``); an extractive fallback before abstaining was measured there
 and did not pay (no right answer gained, three unanswerable questions answered).
 """
@@ -75,8 +77,9 @@ _CURRENT = re.compile(r"\b(?:currently|current|now|latest|newest|recent(?:ly)?|s
 SCHEMA = {
     "type": "object",
     "properties": {"evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
-                   "answer": {"type": "string", "maxLength": 400}},
-    "required": ["evidence", "answer"],
+                   "answer": {"type": "string", "maxLength": 400},
+                   "short": {"type": "string", "maxLength": 80}},
+    "required": ["evidence", "answer", "short"],
 }
 
 Judge = Callable[[list[dict[str, str]]], "float | None"]  # None: the model gave no probabilities
@@ -115,14 +118,24 @@ def select_evidence(ranked: list[Sentence], passages: list[Passage], budget: int
     return sorted(chosen.values(), key=lambda s: (order.index(passages[s.passage].article_id), s.start))
 
 
-def parse_reply(reply: str) -> tuple[list[int], str]:
-    """``(evidence ids, answer)`` from the model's JSON; nothing usable gives ``([], "")``."""
+@dataclass(frozen=True)
+class Draft:
+    """The model's reply: the ids of the sentences it cites, its answer, and that answer in a few words."""
+
+    ids: tuple[int, ...] = ()
+    text: str = ""
+    short: str = ""
+
+
+def parse_reply(reply: str) -> Draft:
+    """The model's JSON as a ``Draft``; nothing usable gives an empty one."""
     try:
         data = json.loads(reply[reply.index("{"):reply.rindex("}") + 1])
         ids = [int(i) for i in data.get("evidence", []) if isinstance(i, (int, float, str)) and str(i).isdigit()]
-        return ids, " ".join(str(data.get("answer", "")).split())
+        return Draft(tuple(ids), " ".join(str(data.get("answer", "")).split()),
+                     " ".join(str(data.get("short", "")).split()))
     except (ValueError, AttributeError):
-        return [], ""
+        return Draft()
 
 
 class Reader:
@@ -161,31 +174,44 @@ class Reader:
                     return
         finally:
             stream.close()
-        ids, draft = parse_reply(reply)
-        text = self.verify(query, draft, ids, evidence, passages, ranked, builder)
+        draft = parse_reply(reply)
+        text = self.verify(query, draft, evidence, passages, ranked, builder)
         log.debug("reply %r -> %r", reply, text)
         if text:
             final = Answer(question, dated(text, query, builder.citations), False, builder.citations, passages,
                            "generate", name, checked=self.checked)
         else:
             final = Answer(question, ABSTENTION, True, passages=passages, mode=mode, model=name)
-        final.draft = draft
+        final.draft = draft.text
         yield final
 
-    def verify(self, query: Query, draft: str, ids: list[int], evidence: list[Sentence],
-               passages: list[Passage], ranked: list[Sentence], builder: CitationBuilder) -> str:
-        """The draft's sentences that offer the kind of answer asked and that the cited (``ids``
-        into ``evidence``, from 1), else the best-matching, evidence sentences state, each
-        followed by its markers."""
-        cited = [evidence[i - 1] for i in dict.fromkeys(ids) if 1 <= i <= len(evidence)]
-        kept = []
-        for claim in self._on_question(query.text, [draft[a:b].strip() for a, b in split_sentences(draft)]):
+    def verify(self, query: Query, draft: Draft, evidence: list[Sentence], passages: list[Passage],
+               ranked: list[Sentence], builder: CitationBuilder) -> str:
+        """The draft's sentences that offer the kind of answer asked and that the cited (``draft.ids``
+        into ``evidence``, from 1), else the best-matching, evidence sentences state, each followed
+        by its markers; nothing when the draft's answer in a few words, put into the question, is
+        not what those sentences state."""
+        cited = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
+        kept: list[tuple[str, list[Sentence]]] = []
+        for claim in self._on_question(query.text, [draft.text[a:b].strip() for a, b in split_sentences(draft.text)]):
             if not offers_answer(query.text, claim):
                 continue
             support = self._support(query, claim, cited, evidence, passages, ranked)
             if support:
-                kept.append(f"{claim} " + "".join(f"[{builder.cite(s)}]" for s in support))
-        return " ".join(kept)
+                kept.append((claim, support))
+        if kept and not self._answers(query.text, draft.short, *kept[0], passages):
+            return ""
+        return " ".join(f"{claim} " + "".join(f"[{builder.cite(s)}]" for s in support) for claim, support in kept)
+
+    def _answers(self, question: str, short: str, claim: str, support: list[Sentence], passages: list[Passage]) -> bool:
+        """Whether the support states the short answer as the answer to the question: "Israel elected
+        its first-ever leftist leader this week", not only the true sentence the answer quotes. A
+        sentence answer is checked as it stands; a short one already was, as the statement it makes."""
+        if not self.judge or not short or len(words(short)) > FRAGMENT_WORDS or words(short) == words(claim):
+            return True
+        p_yes = self.judge(judge_messages(statement(question, short), "\n".join(headed(support, passages))))
+        log.debug("answers %.2f: %r", p_yes or 0.0, short)
+        return p_yes is None or p_yes >= STATES_THRESHOLD
 
     def _on_question(self, question: str, claims: list[str]) -> list[str]:
         """The first sentence (the answer) and those after it that are about as close to the
@@ -228,20 +254,24 @@ class Reader:
         return p_yes >= STATES_THRESHOLD
 
 
-# The question's asked-for phrase when it is the subject: "Who", "Which company", "How many".
+# The question's asked-for phrase when it is the subject: "Who" opening a sentence, "Which company" /
+# "How many" anywhere but after a comma (there "which" opens a relative clause); not when another
+# subject follows ("Who did they meet?", "Which airline were they from?").
 _AUX = r"(?:is|are|was|were|has|have|had|did|does|do|will|would|can|could)\b"
-_SUBJECT = re.compile(rf"^(?:who|(?:what|which)(?:\s+(?!{_AUX})[\w'’-]+)?|how (?:many|much))\s+(?!(?:did|does|do)\b)",
-                      re.IGNORECASE)
+_WH = rf"(?:(?:what|which)(?:\s+(?!{_AUX})[\w'’-]+)?|how (?:many|much))"
+_ASKED = re.compile(rf"(?>(?:^|(?<=[.?!]\s))(?:who|{_WH})|(?<=[^,]\s){_WH})\b"
+                    rf"(?!\s*(?:did|does|do)\b|\s*{_AUX}\s+(?:i|you|he|she|it|we|they)\b)\s*", re.IGNORECASE)
 
 
 def statement(question: str, claim: str) -> str:
-    """A bare answer as the statement it makes ("Priya Raman" to "Who wrote it?": "Priya Raman
-    wrote it."): the judge checks statements; a fragment alone it scores near chance."""
+    """A bare answer as the statement it makes, put in place of what the question asks ("Priya Raman"
+    to "Who wrote it?": "Priya Raman wrote it."): the judge checks statements; a fragment alone it
+    scores near chance."""
     if len(words(claim)) > FRAGMENT_WORDS:
         return claim
     fragment = claim.rstrip(" .")
-    if m := _SUBJECT.match(question):
-        return f"{fragment} {question[m.end():].rstrip(' ?')}."
+    if m := _ASKED.search(question):
+        return " ".join(filter(None, [question[:m.start()] + fragment, question[m.end():].rstrip(" ?")])) + "."
     return f"{question.rstrip(' ?')}? {fragment}."
 
 

@@ -48,15 +48,15 @@ def test_qwen_default_model_answers_with_citations(qwen):
 def test_fabricated_claim_is_dropped_and_off_topic_abstains(smol):
     from qa.citations import CitationBuilder
     from qa.evidence import passage_sentences
-    from qa.reader import Query, Reader
+    from qa.reader import Draft, Query, Reader
 
     passages = smol.retrieve(ATTRIBUTION_Q)
     evidence = [s for i, p in enumerate(passages) for s in passage_sentences(p, i)]
     builder = CitationBuilder(passages)
     draft = "The strikes were ordered by President Donald Trump. Officials offered proof of the attack."
     # Without a judge (as with an OpenAI-compatible server) the word checks decide, citing every sentence.
-    text = Reader(None, None).verify(Query(ATTRIBUTION_Q), draft, list(range(1, len(evidence) + 1)), evidence, passages,
-                                     evidence, builder)
+    text = Reader(None, None).verify(Query(ATTRIBUTION_Q), Draft(tuple(range(1, len(evidence) + 1)), draft), evidence,
+                                     passages, evidence, builder)
     assert text == "" and builder.citations == []
     off_topic = smol.ask("Who won the 2022 football World Cup final?")
     assert off_topic.abstained and not off_topic.citations

@@ -46,7 +46,7 @@ def test_padded_answer_is_cut_to_the_sentences_that_answer(qwen):
     """True sentences from the passages that do not answer the question are dropped."""
     from qa.citations import CitationBuilder
     from qa.evidence import passage_sentences
-    from qa.reader import Query, Reader
+    from qa.reader import Draft, Query, Reader
 
     passages = qwen.retrieve(ATTRIBUTION_Q)
     evidence = list({s.start: s for i, p in enumerate(passages) for s in passage_sentences(p, i)}.values())
@@ -60,7 +60,7 @@ def test_padded_answer_is_cut_to_the_sentences_that_answer(qwen):
     ids = [n("offered no proof"), n("five PMU bases"), n("downplay")]
     reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
     builder = CitationBuilder(passages)
-    text = reader.verify(Query(ATTRIBUTION_Q), draft, ids, evidence, passages, evidence, builder)
+    text = reader.verify(Query(ATTRIBUTION_Q), Draft(tuple(ids), draft), evidence, passages, evidence, builder)
     assert text.startswith("Officials offered no proof") and "[" in text
     assert "five PMU bases" not in text and "downplay" not in text
     assert all(c.quote in c.passage for c in builder.citations)
@@ -114,6 +114,29 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     assert not superseded([cited], [old, new], [cited, on_topic], None)
 
 
+def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
+    """The cited sentence states the answer sentence (a verbatim copy passes any entailment check),
+    but its short form put into the question ("Israel elected its first-ever leftist leader") is not
+    stated: no answer. The same passage answers the question it does answer."""
+    from qa.citations import CitationBuilder
+    from qa.evidence import passage_sentences
+    from qa.reader import Draft, Query, Reader
+    from qa.types import Passage
+
+    day = dt.date(2022, 6, 24)
+    text = ("Naftali Bennett's eight-party coalition collapsed this week, sending Israel to its fifth election "
+            "in under four years. The coalition included a left-wing party and, for the first time, an Arab party.")
+    passages = [Passage("c1", "a1", "Israel's coalition collapses", "u1", day, text, 0, len(text))]
+    evidence = [s for s in passage_sentences(passages[0], 0)]
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
+    copied = Draft((1,), "Naftali Bennett's eight-party coalition collapsed this week, sending Israel to its fifth "
+                         "election in under four years.", "Israel")
+    asked = Query("What country elected its first-ever leftist leader this week?", as_of=day)
+    assert reader.verify(asked, copied, evidence, passages, evidence, CitationBuilder(passages)) == ""
+    answered = Query("Which country is heading to its fifth election in under four years?", as_of=day)
+    assert reader.verify(answered, copied, evidence, passages, evidence, CitationBuilder(passages)).startswith("Naftali")
+
+
 @pytest.mark.fast
 @pytest.mark.parametrize("question, claim, expected", [
     ("Who wrote that story?", "Priya Raman", "Priya Raman wrote that story."),
@@ -122,6 +145,11 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     ("What is the capital of France?", "Paris", "Paris is the capital of France."),
     ("When did the strikes happen?", "Sunday", "When did the strikes happen? Sunday."),
     ("Who ordered it?", "The strikes were ordered by the defence secretary.", "The strikes were ordered by the defence secretary."),
+    ("Uber announced this week the return of which feature?", "shared rides",
+     "Uber announced this week the return of shared rides."),
+    ("Pilots picketed this week. Which airline's pilots walked out?", "Southwest", "Pilots picketed this week. Southwest pilots walked out."),
+    ("Pilots picketed. Which airline were they from?", "Southwest", "Pilots picketed. Which airline were they from? Southwest."),
+    ("The bill, which passed in May, was signed by whom?", "Ana Ruiz", "The bill, which passed in May, was signed by whom? Ana Ruiz."),
 ])
 def test_a_bare_answer_is_judged_as_the_statement_it_makes(question, claim, expected):
     from qa.reader import statement
@@ -135,7 +163,7 @@ def test_an_answer_sentence_rests_on_one_article():
     sentence; a sentence one story states is kept, citing that story only (words-only check)."""
     from qa.citations import CitationBuilder
     from qa.evidence import passage_sentences
-    from qa.reader import Query, Reader
+    from qa.reader import Draft, Query, Reader
     from qa.types import Passage
 
     day = dt.date(2022, 3, 16)
@@ -148,9 +176,9 @@ def test_an_answer_sentence_rests_on_one_article():
     reader = Reader(None, None)
 
     stitched = "Andrew Whitworth, a former New York Giants wide receiver, announced his retirement on Tuesday."
-    assert reader.verify(query, stitched, [1, 2], evidence, passages, evidence, CitationBuilder(passages)) == ""
+    assert reader.verify(query, Draft((1, 2), stitched), evidence, passages, evidence, CitationBuilder(passages)) == ""
     builder = CitationBuilder(passages)
-    text = reader.verify(query, "Andrew Whitworth announced his retirement Tuesday at 40.", [1, 2], evidence,
+    text = reader.verify(query, Draft((1, 2), "Andrew Whitworth announced his retirement Tuesday at 40."), evidence,
                          passages, evidence, builder)
     assert text.startswith("Andrew Whitworth") and [c.url for c in builder.citations] == ["u1"]
     assert reader.checked == "words"
