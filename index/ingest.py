@@ -14,14 +14,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
 from .chunking import chunk_article
 from .embedding import MAX_WORDPIECES, Embedder, Tokenizer
 from .lexical import load_lexical
-from .loading import load_paths
 from .models import Article, Chunk, IngestReport, LoadIssue
 from .store import Store, chunk_id, chunk_metadata, embedding_input
 
@@ -59,23 +58,6 @@ class _Batch:
     skipped: int = 0
     replaced: int = 0
     vectors: np.ndarray | None = None
-
-
-def ingest(
-    paths: Iterable[str | Path],
-    store: Store,
-    embedder: Embedder,
-    tokenizer: Tokenizer,
-    lexical_dir: Path,
-    *,
-    limit: int | None = None,
-    max_file_bytes: int = 64 * 1024 * 1024,
-    **options,
-) -> IngestReport:
-    """Ingest files/folders into ``store``; report articles, chunks, skipped, replaced, rejected.
-    ``options``: those of :func:`ingest_records`."""
-    return ingest_records(load_paths(paths, limit=limit, max_file_bytes=max_file_bytes), store, embedder,
-                          tokenizer, lexical_dir, total=limit, **options)
 
 
 def ingest_records(

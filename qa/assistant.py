@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from index.embedding import Embedder, Tokenizer
-from index.ingest import ingest
+from index.ingest import ingest_records
 from index.lexical import LexicalIndex, load_lexical
+from index.loading import load_paths
 from index.store import Store
 
 from .config import MODES, Config
@@ -61,13 +62,8 @@ class Assistant:
     def ingest(self, paths: Iterable[str | Path], limit: int | None = None, progress: bool = False,
                on_issue: Callable[[LoadIssue], None] | None = None) -> IngestReport:
         """Load, clean, chunk, embed and store articles from files or folders; unchanged ones are skipped."""
-        with self._writing:
-            report = ingest(paths, self._store, self._embedder, Tokenizer(), self.lexical_dir,
-                            chunk_tokens=self.config.chunk_tokens, overlap=self.config.chunk_overlap_sentences,
-                            limit=limit, max_file_bytes=self.config.max_file_bytes, progress=progress,
-                            on_issue=on_issue)
-            self._lexical = None
-            return report
+        records = load_paths(paths, limit=limit, max_file_bytes=self.config.max_file_bytes)
+        return self._ingest_records(records, progress, on_issue, total=limit)
 
     def articles(self) -> list[StoredArticle]:
         return self._store.articles()
@@ -224,13 +220,12 @@ class Assistant:
 
         return Fetcher(self.config.fetch_settings())
 
-    def _ingest_records(self, records, progress: bool, on_issue: Callable[[LoadIssue], None] | None) -> IngestReport:
-        from index.ingest import ingest_records
-
+    def _ingest_records(self, records, progress: bool, on_issue: Callable[[LoadIssue], None] | None,
+                        total: int | None = None) -> IngestReport:
         with self._writing:
             report = ingest_records(records, self._store, self._embedder, Tokenizer(), self.lexical_dir,
                                     chunk_tokens=self.config.chunk_tokens, overlap=self.config.chunk_overlap_sentences,
-                                    progress=progress, on_issue=on_issue)
+                                    total=total, progress=progress, on_issue=on_issue)
             self._lexical = None
             return report
 
@@ -243,7 +238,6 @@ class Assistant:
             report = reindex(self._store, self._embedder, progress)
             self._lexical = None
             return report
-
 
 def searched(question: str, history: Sequence[str]) -> str:
     """The question as searched: a follow-up carries the topic of the questions before it."""
