@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from index.chunking import split_sentences
 
-from .answer_type import FRAGMENT_WORDS, offers_answer
+from .answer_type import FRAGMENT_WORDS, answer_type, offers_answer
 from .citations import CitationBuilder
 from .evidence import Sentence, best_match, content_terms, grounded, supports
 from .prompting import answer_messages, headed, judge_messages
@@ -207,7 +207,8 @@ class Reader:
         """Whether the support states the short answer as the answer to the question: "Israel elected
         its first-ever leftist leader this week", not only the true sentence the answer quotes. A
         sentence answer is checked as it stands; a short one already was, as the statement it makes."""
-        if not self.judge or not short or len(words(short)) > FRAGMENT_WORDS or words(short) == words(claim):
+        if not self.judge or not short or len(words(short)) > FRAGMENT_WORDS or words(short) == words(claim) \
+                or answer_type(question) == "yes/no":  # "No" has no place in the question: the sentence answers
             return True
         p_yes = self.judge(judge_messages(statement(question, short), "\n".join(headed(support, passages))))
         log.debug("answers %.2f: %r", p_yes or 0.0, short)
@@ -256,10 +257,10 @@ class Reader:
 
 # The question's asked-for phrase when it is the subject: "Who" opening a sentence, "Which company" /
 # "How many" anywhere but after a comma (there "which" opens a relative clause); not when another
-# subject follows ("Who did they meet?", "Which airline were they from?").
+# subject follows ("Who did they meet?", "Which airline were they from?"), nor in a contraction ("Who's").
 _AUX = r"(?:is|are|was|were|has|have|had|did|does|do|will|would|can|could)\b"
 _WH = rf"(?:(?:what|which)(?:\s+(?!{_AUX})[\w'’-]+)?|how (?:many|much))"
-_ASKED = re.compile(rf"(?>(?:^|(?<=[.?!]\s))(?:who|{_WH})|(?<=[^,]\s){_WH})\b"
+_ASKED = re.compile(rf"(?>(?:^|(?<=[.?!]\s))(?:who|{_WH})|(?<=[^,]\s){_WH})\b(?!['’])"
                     rf"(?!\s*(?:did|does|do)\b|\s*{_AUX}\s+(?:i|you|he|she|it|we|they)\b)\s*", re.IGNORECASE)
 
 

@@ -148,6 +148,7 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     ("Uber announced this week the return of which feature?", "shared rides",
      "Uber announced this week the return of shared rides."),
     ("Pilots picketed this week. Which airline's pilots walked out?", "Southwest", "Pilots picketed this week. Southwest pilots walked out."),
+    ("Who's Ingrid Halvorsen?", "a planetary scientist", "Who's Ingrid Halvorsen? a planetary scientist."),
     ("Pilots picketed. Which airline were they from?", "Southwest", "Pilots picketed. Which airline were they from? Southwest."),
     ("The bill, which passed in May, was signed by whom?", "Ana Ruiz", "The bill, which passed in May, was signed by whom? Ana Ruiz."),
 ])
