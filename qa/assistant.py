@@ -239,6 +239,7 @@ class Assistant:
             self._lexical = None
             return report
 
+
 def searched(question: str, history: Sequence[str]) -> str:
     """The question as searched: a follow-up carries the topic of the questions before it."""
     chain: list[str] = []

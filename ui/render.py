@@ -5,6 +5,7 @@ Every piece of article or user text goes through ``html.escape``; the only marku
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -153,22 +154,28 @@ def _link(url: str) -> str:
     return f' · <a href="{u}" target="_blank" rel="noopener noreferrer nofollow">{escape(url)}</a>'
 
 
+def _table(rows: Iterable[Sequence[str | tuple[str, str]]]) -> str:
+    """Rows of cells (HTML, or ``(HTML, css class)``) as the panel's small table."""
+    def cell(c: str | tuple[str, str]) -> str:
+        return f'<td class="{c[1]}">{c[0]}</td>' if isinstance(c, tuple) else f"<td>{c}</td>"
+
+    body = "".join("<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in rows)
+    return f'<table class="nq-results">{body}</table>'
+
+
 def results(rows: list[FileResult]) -> str:
     """Per-file ingest results as a small table."""
     if not rows:
         return ""
-    body = "".join(f'<tr><td>{escape(r.name)}</td><td class="nq-{escape(r.status)}">{escape(r.status)}</td>'
-                   f"<td>{escape(r.detail)}</td></tr>" for r in rows)
-    return f'<table class="nq-results">{body}</table>'
+    return _table([escape(r.name), (escape(r.status), f"nq-{escape(r.status)}"), escape(r.detail)] for r in rows)
 
 
 def feeds(items: list[Feed]) -> str:
     """The followed feeds, each with when it was last fetched and what came of it."""
     if not items:
         return '<p class="nq-status">No feeds followed yet.</p>'
-    rows = "".join(f"<tr><td>{escape(f.title or f.url)}{_link(f.url)}</td><td>{escape(_when(f.fetched))}</td>"
-                   f"<td>{escape(f.result)}</td></tr>" for f in items)
-    return f'<table class="nq-results"><tr><td>feed</td><td>last fetched</td><td>result</td></tr>{rows}</table>'
+    return _table([["feed", "last fetched", "result"]] +
+                  [[escape(f.title or f.url) + _link(f.url), escape(_when(f.fetched)), escape(f.result)] for f in items])
 
 
 def _when(fetched: str) -> str:
@@ -176,8 +183,7 @@ def _when(fetched: str) -> str:
 
 
 def stats(values: dict[str, object]) -> str:
-    rows = "".join(f"<tr><td>{escape(str(k))}</td><td>{escape(str(v))}</td></tr>" for k, v in values.items())
-    return f'<table class="nq-results">{rows}</table>'
+    return _table([escape(str(k)), escape(str(v))] for k, v in values.items())
 
 
 def articles(items: list[StoredArticle]) -> str:
@@ -185,6 +191,5 @@ def articles(items: list[StoredArticle]) -> str:
     if not items:
         return '<p class="nq-status">No articles yet: upload some.</p>'
     items = sorted(items, key=lambda a: (a.published is not None, a.published), reverse=True)
-    rows = "".join(f"<tr><td>{escape(a.date_label)}</td><td>{escape(a.title or a.id)}{_link(a.url)}</td>"
-                   f"<td>{a.chunks} chunks</td></tr>" for a in items)
-    return f'<div style="max-height: 320px; overflow-y: auto"><table class="nq-results">{rows}</table></div>'
+    rows = ([escape(a.date_label), escape(a.title or a.id) + _link(a.url), f"{a.chunks} chunks"] for a in items)
+    return f'<div style="max-height: 320px; overflow-y: auto">{_table(rows)}</div>'
