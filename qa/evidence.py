@@ -16,7 +16,8 @@ STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being has have had do does did "
     "this that these those it its it's their they them he she his her him we our you your i me my what which who whom "
     "whose when where why how than then there here so such into over about after before also any all some can could "
-    "would should will may might must not no nor according said say says yes".split()
+    "would should will may might must not no nor according said say says yes anything anyone anybody something "
+    "someone somebody everything everyone".split()
 )
 # Share of a claim's content terms the evidence must have, overall and among those the question lacks.
 SUPPORT_RECALL = 0.5
@@ -157,11 +158,11 @@ def grounded(claim: str, evidence: str, question: str = "", context: str = "") -
     named = content_terms(evidence) | content_terms(context)
     denied = negated_terms(evidence)
     if negated(claim):
-        polarity_ok = _overlap(negated_terms(claim), denied)
+        polarity_ok = overlap(negated_terms(claim), denied)
     else:
         # "Yes" to "Has the government reacted?" asserts the question itself.
         asserted = claim_terms | (content_terms(question) if words(claim)[:1] == ["yes"] else set())
-        polarity_ok = not _overlap(asserted, denied)
+        polarity_ok = not overlap(asserted, denied)
     return (names(claim) <= named | content_terms(question) and speakers(claim) <= named
             and numbers(claim) <= numbers(evidence) | numbers(question) and polarity_ok)
 
@@ -190,7 +191,7 @@ def speakers(claim: str) -> set[str]:
     return names(" ".join(m.group(1) for m in _SPEAKER.finditer(claim)))
 
 
-def _overlap(a: set[str], b: set[str]) -> bool:
+def overlap(a: set[str], b: set[str]) -> bool:
     """Whether two stem sets share a word, matching on five-letter prefixes ("react" ~ "reaction")."""
     return bool({t[:5] for t in a} & {t[:5] for t in b})
 

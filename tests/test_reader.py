@@ -214,3 +214,46 @@ def test_a_question_naming_its_period_is_not_answered_from_older_reports():
     query = Query("Which song did Beyoncé release on Monday?", as_of=day)
     weekday = answer([old])
     assert not weekday.abstained and "Ring Off" in weekday.text
+
+
+def _one_article(text: str):
+    from qa.evidence import passage_sentences
+    from qa.types import Passage
+
+    passages = [Passage("c1", "a1", "Lander falls silent", "u1", dt.date(2026, 3, 4), text, 0, len(text))]
+    return passages, [s for i, p in enumerate(passages) for s in passage_sentences(p, i)]
+
+
+@pytest.mark.fast
+def test_a_bare_yes_or_no_is_replaced_by_the_sentences_it_cites():
+    """The model's "No" is a verdict its own judge cannot check (it scores either polarity alike):
+    the reader quotes the cited sentence, which carries the answer in the source's words."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("Halvorsen leads the seismometer team. "
+                                      "She said the team had not detected any moonquakes in the data it received.")
+    query = Query("Did her instrument pick up any moonquakes?")
+    text = Reader(None, None).verify(query, Draft((2,), "No", "No"), evidence, passages, evidence, CitationBuilder(passages))
+    assert text == "She said the team had not detected any moonquakes in the data it received. [1]"
+    # Citing an off-question sentence leaves nothing to quote.
+    text = Reader(None, None).verify(query, Draft((1,), "No", "No"), evidence, passages, evidence, CitationBuilder(passages))
+    assert text == ""
+
+
+@pytest.mark.fast
+def test_the_sentences_that_state_the_short_answer_are_the_answer():
+    """A preamble before the sentence holding the short answer is dropped, not cited."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader, stating
+
+    first = "The lawsuit was filed in March by Dolores Okafor, a hospice nurse from Gresham."
+    second = "In an amended complaint filed in August, they raised that estimate to roughly 31,500."
+    passages, evidence = _one_article(f"{first} {second}")
+    question = "How many renters may have gotten bad reports?"
+    assert stating("31,500", question, [first, second]) == [second]
+    assert stating("", question, [first, second]) == [first, second]
+    assert stating("Kestrel", question, [first, second]) == [first, second]  # stated by none: left to the checks
+    text = Reader(None, None).verify(Query(question), Draft((1, 2), f"{first} {second}", "31,500"), evidence, passages,
+                                     evidence, CitationBuilder(passages))
+    assert text == f"{second} [1]"
