@@ -19,13 +19,18 @@ _TIME_WORDS = frozenset(
     "week weeks weekend month months year years day days hour hours quarter spring summer autumn fall winter "
     "noon midnight".split()
 )
+# A span of time or of length: what "how long" asks for (a bare number, "700 employees", is not).
+_SPAN_WORDS = frozenset("second seconds minute minutes hour hours day days week weeks month months year years "
+                        "decade decades century centuries since until lifetime meters metres kilometers kilometres "
+                        "km miles feet inches".split())
 # Question openings and the answer type they ask for; the first match wins.
 _TYPES = (
     (re.compile(r"\bnames?\b"), "name"),
     (re.compile(r"\b(?:who|whom)\b"), "agent"),
-    (re.compile(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:number|percentage|share|amount)\b"), "number"),
+    (re.compile(r"\bhow long\b"), "span"),
+    (re.compile(r"\bhow (?:many|much|old|far)\b|\bwhat (?:number|percentage|share|amount)\b"), "number"),
     (re.compile(r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|time)\b"), "time"),
-    (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should)\b"), "yes/no"),
+    (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should|true or false)\b"), "yes/no"),
 )
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
@@ -34,19 +39,21 @@ FRAGMENT_WORDS = 6
 
 
 def answer_type(question: str) -> str | None:
-    """"name", "agent" (who), "number", "time", "yes/no", or None when any informative sentence may answer."""
+    """"name", "agent" (who), "span" (how long), "number", "time", "yes/no", or None when any
+    informative sentence may answer."""
     q = question.lower()
     return next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
 
 
 def bare_reply(text: str) -> bool:
-    """Whether an answer is only "Yes" or "No": a verdict, not a statement the sources can state."""
-    return words(text) in (["yes"], ["no"])
+    """Whether an answer is only "Yes" or "No" ("True", "False"): a verdict, not a statement the
+    sources can state."""
+    return words(text) in (["yes"], ["no"], ["true"], ["false"])
 
 
 def offers_answer(question: str, sentence: str) -> bool:
     """The sentence adds something the question lacks, of the type the question asks for: a number
-    for "how many", a number or time word for "when", a name the question lacks for "who"; a yes/no
+    for "how many", a number or time word for "when", a span of time or length for "how long", a name the question lacks for "who"; a yes/no
     answer speaks of what the question asks. Whether it answers *this* question is the judge's
     call on the answer's short form (``reader``): word distances measured on the tune split
     rejected right answers in other words ("20 years of experience in ... research")."""
@@ -58,6 +65,8 @@ def offers_answer(question: str, sentence: str) -> bool:
         return bool(_names(sentence) - content_terms(question))
     if kind == "number":
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _SCALE_WORDS)
+    if kind == "span":
+        return bool(set(words(sentence)) & _SPAN_WORDS)
     if kind == "time":
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _TIME_WORDS)
     if kind == "yes/no" and not bare_reply(sentence):

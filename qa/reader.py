@@ -9,7 +9,8 @@ restated), its names, numbers and polarity come from the cited sentences, the mo
 judge finds that those sentences state it, and no newer article on the question has superseded
 them; and the answer in a few words (the reply's ``short``), put in place of what the question
 asks, must be stated too: a true sentence from a neighbouring story is not an answer. A bare "Yes"
-or "No" is replaced by the cited sentences on the question's topic, quoted. Every threshold is
+or "No" (the answer, or the short answer to a yes/no question) is replaced by the cited sentences
+on the question's topic, quoted. Every threshold is
 calibrated on the RealTime QA tune split (``newsqa eval reading --split tune``); an extractive
 fallback before abstaining was measured there and did not pay (no right answer gained, three
 unanswerable questions answered).
@@ -196,11 +197,12 @@ class Reader:
         """The draft's sentences that offer the kind of answer asked and that the cited (``draft.ids``
         into ``evidence``, from 1), else the best-matching, evidence sentences state, each followed
         by its markers; nothing when the draft's answer in a few words, put into the question, is
-        not what those sentences state. A bare "Yes" or "No" is a verdict the model cannot be
-        trusted with (its judge scores either polarity alike): the cited sentences are quoted instead."""
+        not what those sentences state. A bare "Yes" or "No", as the answer or as the short answer to a
+        yes/no question, is a verdict the model cannot be trusted with (its judge scores either
+        polarity alike): the cited sentences are quoted instead."""
         cited = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         log.debug("cited %s", [s.text[:60] for s in cited])
-        quoted = bare_reply(draft.text)
+        quoted = bare_reply(draft.text) or (answer_type(query.text) == "yes/no" and bare_reply(draft.short))
         if quoted:  # on the question's topic, in the source's words: the word checks' coverage rule would ask for its words
             claims = [s.text for s in cited if overlap(content_terms(query.text), content_terms(s.text))]
         else:

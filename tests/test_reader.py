@@ -236,6 +236,10 @@ def test_a_bare_yes_or_no_is_replaced_by_the_sentences_it_cites():
     query = Query("Did her instrument pick up any moonquakes?")
     text = Reader(None, None).verify(query, Draft((2,), "No", "No"), evidence, passages, evidence, CitationBuilder(passages))
     assert text == "She said the team had not detected any moonquakes in the data it received. [1]"
+    # So is a sentence whose short form is a bare verdict: the model's wording of it is unchecked.
+    text = Reader(None, None).verify(query, Draft((2,), "Yes, the seismometer heard several.", "Yes"), evidence,
+                                     passages, evidence, CitationBuilder(passages))
+    assert text == "She said the team had not detected any moonquakes in the data it received. [1]"
     # Citing an off-question sentence leaves nothing to quote.
     text = Reader(None, None).verify(query, Draft((1,), "No", "No"), evidence, passages, evidence, CitationBuilder(passages))
     assert text == ""

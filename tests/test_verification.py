@@ -5,7 +5,7 @@ import pytest
 
 from conftest import RTQA
 from qa.answer_type import answer_type, offers_answer
-from qa.evidence import grounded, supports
+from qa.evidence import grounded, numbers, supports
 
 pytestmark = pytest.mark.fast
 
@@ -45,6 +45,8 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     ("Who ordered the US airstrikes on the militia bases?", "The warplanes carried out airstrikes on the militia bases.", False),
     ("Who's Ingrid Halvorsen?", "Ingrid Halvorsen is the planetary scientist who leads the Aldermoor seismometer team.", True),
     ("How long has he been doing this research?", "Jason Ditz has 20 years of experience in foreign policy research.", True),
+    ("How long has she been running the company?", "Varga said Ardent's roughly 700 employees would join Kestrel.", False),
+    ("How long is the new bridge?", "The bridge spans 2.3 kilometers.", True),
     ("When is the deal expected to close?", "The companies said they expected it to close in the third quarter.", True),
     ("Did her instrument pick up any moonquakes?", "No", True),  # a bare verdict: the reader quotes the cited sentence
     ("Did she say anything about layoffs?", "No layoffs were planned.", True),
@@ -130,3 +132,13 @@ def test_names_may_come_from_the_same_article_numbers_are_not_names():
     # A capitalised number opening a sentence is checked as a number, not as an invented name.
     assert supports("Three apartments turned her down.", filed, "How many places turned her down?")
     assert not supports("Four apartments turned her down.", filed, "How many places turned her down?")
+
+
+def test_a_names_digits_are_part_of_the_name():
+    """"Blink-182" is a name its headline may supply; a number alone must come from the sentence."""
+    sentence = "Band members Mark Hoppus and Travis Barker will reunite with original member Tom DeLonge."
+    question = "Which band announced it is reuniting with all the original members?"
+    assert grounded("Blink-182", sentence, question, context="Blink-182 reuniting with Tom DeLonge")
+    assert not grounded("Blink-183", sentence, question, context="Blink-182 reuniting with Tom DeLonge")
+    assert numbers("F-15s flew 12 sorties, a 19-year-old said.") == {"12", "19"}
+    assert not grounded("The band sold 182 tickets.", sentence, question, context="Blink-182 reuniting")
