@@ -222,9 +222,10 @@ class Reader:
     def _answers(self, question: str, short: str, claim: str, support: list[Sentence], passages: list[Passage]) -> bool:
         """Whether the support states the short answer as the answer to the question: "Israel elected
         its first-ever leftist leader this week", not only the true sentence the answer quotes. A
-        sentence answer is checked as it stands; a short one already was, as the statement it makes;
-        a short one that adds nothing to the question says nothing to check."""
-        if not self.judge or len(words(short)) > FRAGMENT_WORDS or words(short) == words(claim) \
+        short form of a sentence or more ("17 seats needed to gain control") is judged as it stands;
+        an answer that is its own short form already was; a short one that adds nothing to the
+        question says nothing to check."""
+        if not self.judge or words(short) == words(claim) \
                 or not content_terms(short) - content_terms(question) or answer_type(question) == "yes/no":
             return True
         p_yes = self.judge(judge_messages(statement(question, short), "\n".join(headed(support, passages))))
