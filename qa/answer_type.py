@@ -30,7 +30,8 @@ _TYPES = (
     (re.compile(r"\bhow long\b"), "span"),
     (re.compile(r"\bhow (?:many|much|old|far)\b|\bwhat (?:number|percentage|share|amount)\b"), "number"),
     (re.compile(r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|time)\b"), "time"),
-    (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should|true or false)\b"), "yes/no"),
+    (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should|true or false)\b"),
+     "yes/no"),
 )
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
@@ -53,10 +54,11 @@ def bare_reply(text: str) -> bool:
 
 def offers_answer(question: str, sentence: str) -> bool:
     """The sentence adds something the question lacks, of the type the question asks for: a number
-    for "how many", a number or time word for "when", a span of time or length for "how long", a name the question lacks for "who"; a yes/no
-    answer speaks of what the question asks. Whether it answers *this* question is the judge's
-    call on the answer's short form (``reader``): word distances measured on the tune split
-    rejected right answers in other words ("20 years of experience in ... research")."""
+    for "how many", a number or time word for "when", a span of time or length for "how long", a
+    name the question lacks for "who"; a yes/no answer speaks of what the question asks. Whether it
+    answers *this* question is the judge's call on the answer's short form (``reader``): word
+    distances measured on the tune split rejected right answers in other words ("20 years of
+    experience in ... research")."""
     kind = answer_type(question)
     if not content_terms(sentence) - content_terms(question) and negated(sentence) == negated(question) \
             and not (kind == "yes/no" and words(sentence)[:1] in (["yes"], ["no"])):

@@ -92,7 +92,8 @@ def negated_terms(text: str, scope: int = 4) -> set[str]:
 def numbers(text: str) -> set[str]:
     """Numbers written in digits or as words up to ninety ("five" and "5" are the same number); not
     the digits of a name ("Blink-182", "F-15"), which :func:`names` checks."""
-    return set(re.findall(r"(?<![^\W\d_]-)(?<![\d.,])\d+(?:[.,]\d+)*", text)) | {_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
+    digits = re.findall(r"(?<![^\W\d_]-)(?<![\d.,])\d+(?:[.,]\d+)*", text)
+    return set(digits) | {_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
 
 
 @dataclass(frozen=True)

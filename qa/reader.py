@@ -10,10 +10,9 @@ judge finds that those sentences state it, and no newer article on the question 
 them; and the answer in a few words (the reply's ``short``), put in place of what the question
 asks, must be stated too: a true sentence from a neighbouring story is not an answer. A bare "Yes"
 or "No" (the answer, or the short answer to a yes/no question) is replaced by the cited sentences
-on the question's topic, quoted. Every threshold is
-calibrated on the RealTime QA tune split (``newsqa eval reading --split tune``); an extractive
-fallback before abstaining was measured there and did not pay (no right answer gained, three
-unanswerable questions answered).
+on the question's topic, quoted. Every threshold is calibrated on the RealTime QA tune split
+(``newsqa eval reading --split tune``); an extractive fallback before abstaining was measured there
+and did not pay (no right answer gained, three unanswerable questions answered).
 """
 from __future__ import annotations
 
@@ -204,7 +203,7 @@ class Reader:
         cited = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         log.debug("cited %s", [s.text[:60] for s in cited])
         quoted = bare_reply(draft.text) or (answer_type(query.text) == "yes/no" and bare_reply(draft.short))
-        if quoted:  # on the question's topic, in the source's words: the word checks' coverage rule would ask for its words
+        if quoted:  # on the question's topic, in the source's words (no coverage rule: they are the source)
             claims = [s.text for s in cited if overlap(content_terms(query.text), content_terms(s.text))]
         else:
             claims = stating(draft.short, query.text, [draft.text[a:b].strip() for a, b in split_sentences(draft.text)])
