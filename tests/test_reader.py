@@ -133,6 +133,9 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
                          "election in under four years.", "Israel")
     asked = Query("What country elected its first-ever leftist leader this week?", as_of=day)
     assert reader.verify(asked, copied, evidence, passages, evidence, CitationBuilder(passages)) == ""
+    # A short answer of a sentence is judged as it stands, not waved through for its length.
+    sentence_short = Draft(copied.ids, copied.text, "Israel elected its first-ever leftist leader this week.")
+    assert reader.verify(asked, sentence_short, evidence, passages, evidence, CitationBuilder(passages)) == ""
     answered = Query("Which country is heading to its fifth election in under four years?", as_of=day)
     assert reader.verify(answered, copied, evidence, passages, evidence, CitationBuilder(passages)).startswith("Naftali")
 
