@@ -264,3 +264,17 @@ def test_the_sentences_that_state_the_short_answer_are_the_answer():
     text = Reader(None, None).verify(Query(question), Draft((1, 2), f"{first} {second}", "31,500"), evidence, passages,
                                      evidence, CitationBuilder(passages))
     assert text == f"{second} [1]"
+
+
+@pytest.mark.fast
+def test_the_support_is_the_cited_sentences_that_bear_the_claim():
+    """A neighbour cited beside the sentence holding the answer is not part of its support."""
+    from qa.evidence import content_terms
+    from qa.reader import bearing
+
+    holds = "The strikes targeted five PMU bases, killing at least 25 and wounding over 50 others."
+    beside = "Officials said the group has links to Iran."
+    passages, evidence = _one_article(f"{holds} {beside}")
+    assert [s.text for s in bearing(content_terms("The strikes killed at least 25 people."), evidence)] == [holds]
+    # A claim none of them words (a name the headline gives) keeps them all.
+    assert bearing(content_terms("Kataib Hezbollah"), evidence) == evidence
