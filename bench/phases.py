@@ -67,7 +67,7 @@ def _kernel(embedder) -> str:
 
 def serve(args: argparse.Namespace) -> dict:
     """Retrieval latencies, answer-recall@5, then answer latencies with the LLM, in one serving process."""
-    from evals.matching import contains  # answer-recall counts a hit as the evals do: the answer as whole words
+    from evals.retrieval import answer_hit  # one definition of answer-recall for bench and evals
     from qa import Assistant
 
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
@@ -90,7 +90,7 @@ def serve(args: argparse.Namespace) -> dict:
     for q in answerable:
         passages = assistant.retrieve(q["question"], as_of=q["date"], top_k=5)
         url_hits += any(p.url in q["answer_urls"] for p in passages)
-        text_hits += any(contains(p.text, q["answer"]) for p in passages)
+        text_hits += any(answer_hit(p, q["answer"]) for p in passages)
 
     result = {
         "first_retrieve_s": first_retrieve,

@@ -1,5 +1,5 @@
-"""``newsqa eval`` (``qa``: a Q&A file, ``rtqa``: a RealTime QA folder, ``reading``: the reader's dev set),
-registered through the ``newsqa.commands`` entry point."""
+"""``newsqa eval`` (``qa``: a Q&A file, ``rtqa``: a RealTime QA folder, ``reading``: the reader's dev set,
+``retrieval``: the rankers side by side), registered through the ``newsqa.commands`` entry point."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ RTQA_2022 = REPO.parent / "shared" / "data" / "realtimeqa-2022"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``eval qa``, ``eval rtqa`` and ``eval reading`` under the ``newsqa`` command's subparsers."""
+    """Add ``eval qa``, ``eval rtqa``, ``eval reading`` and ``eval retrieval`` under the ``newsqa`` command's subparsers."""
     ev = subparsers.add_parser("eval", help="evaluate answers, citations and retrieval on a benchmark")
     ev.set_defaults(run=run)
     kinds = ev.add_subparsers(dest="eval_kind", required=True)
@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rd.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
     rd.add_argument("--limit", type=int, help="N items spread evenly over the split (default all)")
 
+    rv = kinds.add_parser("retrieval", parents=[shared],
+                          help="BM25, dense and hybrid answer-recall side by side on RealTime QA questions "
+                               "(give --store a whole-corpus store)")
+    rv.add_argument("--split", choices=["tune", "test", "all"], default="all")
+    rv.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
+
 
 def run(args: argparse.Namespace, config: Config) -> int:
     """Run the chosen evaluation, print its summary table and where its report is."""
@@ -57,6 +63,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
         docs = args.docs or [REPO / "seeds" / "articles"]
         run_path, results = evaluate_qa(args.file, docs, config, args.out, store, args.judge)
+    elif args.eval_kind == "retrieval":
+        from .retrieval import evaluate_retrieval, summary_rows
+
+        run_path, results = evaluate_retrieval(args.data or RTQA_2022, args.split, config, args.out, store)
     elif args.eval_kind == "reading":
         from .reading import evaluate_reading, summary_rows
 

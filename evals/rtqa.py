@@ -25,7 +25,8 @@ from .runs import ResultCache, config_settings, run_all, run_dir, write_json
 from .stores import build_store, evals_cache, fingerprint
 
 CURVE_K = 10
-# Four passages of this many characters (~350 tokens each) leave room in a 2048-token context.
+# When the model read no evidence sentences (the reader abstained first), the multiple-choice
+# check reads the top passages up to this many characters, the reader's own evidence budget.
 MC_PASSAGE_CHARS = 1400
 # The leaderboard row to compare with: GPT-3 reading the same search results as this corpus.
 HEADLINE_BASELINE = "open_gpt3_gcs"
@@ -133,12 +134,19 @@ def _argmax(scores: list[float]) -> int:
     return max(range(len(scores)), key=scores.__getitem__)
 
 
-def _mc_prompt(q: RTQAQuestion, passages: list[str], choice: str) -> str:
-    # Everything before the choice is shared by the four calls, so llama.cpp reuses its prefill.
-    sources = "\n".join(f'[{i}] "{p}"' for i, p in enumerate(passages, 1))
-    return (f"Today is {q.date.isoformat()}.\nSources:\n{sources}\n\nQuestion: {q.question}\n"
-            f"Proposed answer: {choice}\n\nDo the sources show that the proposed answer is correct? "
+def _mc_prompt(q: RTQAQuestion, evidence: str, choice: str) -> str:
+    # Laid out as the answer prompt is and the same up to the choice: the four calls share their
+    # prefill, and the model judges what it read when answering (the question's best sentences).
+    return (f"Sentences:\n{evidence}\n\nToday is {q.date.isoformat()}.\nQuestion: {q.question}\n"
+            f"Proposed answer: {choice}\n\nDo the sentences show that the proposed answer is correct? "
             "Answer yes or no.")
+
+
+def _mc_evidence(answer) -> str:
+    """What the model read for the answer, else the top passages within ``MC_PASSAGE_CHARS``."""
+    if answer.evidence:
+        return answer.evidence
+    return "\n".join(f"{p.title}: {p.text}" for p in answer.passages)[:MC_PASSAGE_CHARS]
 
 
 def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Path | None = None,
@@ -176,8 +184,8 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
         }
         if mc_llm:
             started = time.perf_counter()
-            shown = [f"{p.title}: {p.text}"[:MC_PASSAGE_CHARS] for p in answer.passages]
-            p_yes = [mc_llm.p_yes(_mc_prompt(q, shown, c)) for c in q.choices]
+            evidence = _mc_evidence(answer)
+            p_yes = [mc_llm.p_yes(_mc_prompt(q, evidence, c)) for c in q.choices]
             row.update(mc_llm=_argmax(p_yes), mc_llm_p_yes=p_yes, mc_llm_seconds=time.perf_counter() - started)
         return row
 

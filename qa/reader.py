@@ -190,6 +190,7 @@ class Reader:
         else:
             final = Answer(question, ABSTENTION, True, passages=passages, mode=mode, model=name)
         final.draft = draft.text
+        final.evidence = "\n".join(headed(evidence, passages, numbered=True))
         yield final
 
     def verify(self, query: Query, draft: Draft, evidence: list[Sentence], passages: list[Passage],

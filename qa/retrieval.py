@@ -136,8 +136,10 @@ class HybridRetriever(BaseRetriever):
         if self.current and not self.lexical.ids:
             return []
         mask = self._lexical_mask()
-        lexical = self.lexical.search(query_bundle.query_str, self.candidates, mask)
-        dense = self._dense(query_bundle, mask)
+        bm25_weight, dense_weight = self.weights
+        # A ranker weighted 0 is not run: the other alone is the ranking (as evals compare them).
+        lexical = self.lexical.search(query_bundle.query_str, self.candidates, mask) if bm25_weight else []
+        dense = self._dense(query_bundle, mask) if dense_weight else []
         fused: dict[str, float] = {}
         for weight, ranking in zip(self.weights, (lexical, dense)):
             for rank, (cid, _) in enumerate(ranking):

@@ -80,6 +80,8 @@ class Answer:
     # How a generated answer was verified: "judge" (the model's yes/no probabilities) or "words"
     # (word overlap only: the model gives no probabilities, or none calibrated); "" when quoted.
     checked: str = ""
+    # The numbered evidence sentences the model read, under their articles' headers ("" when it read none).
+    evidence: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready form (dates as ISO strings or null)."""

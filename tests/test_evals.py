@@ -137,7 +137,7 @@ def _rtqa_folder(tmp_path):
          "retrieved_urls": [BRIDGE["url"], BAKERY["url"]]},
         {**question, "id": "q-bakery", "date": "2022/05/07", "question": "Which bread won a state award this week?",
          "choices": ["Rye", "Baguette", "Sourdough", "Brioche"], "answer_index": 2, "answer": "Sourdough",
-         "answer_in_corpus": True, "retrieved_urls": [BAKERY["url"]]},
+         "answer_in_corpus": True, "answer_urls": [BAKERY["url"]], "retrieved_urls": [BAKERY["url"]]},
         {**question, "id": "q-kites", "date": "2022-05-08", "question": "How many visitors came to the kite festival?",
          "choices": ["12,000", "5,000", "20,000", "1,000"], "answer_index": 0, "answer": "12,000",
          "answer_in_corpus": False, "retrieved_urls": [LATE["url"]]},
@@ -183,3 +183,18 @@ def test_eval_rtqa_limit_ingests_only_needed_articles_and_llm_confirms_choices(t
     assert len(q["mc_llm_p_yes"]) == 4 and all(0.0 <= p <= 1.0 for p in q["mc_llm_p_yes"])
     assert q["mc_llm"] == max(range(4), key=q["mc_llm_p_yes"].__getitem__)
     assert "LLM yes/no" in capsys.readouterr().out
+
+
+def test_eval_retrieval_puts_bm25_dense_and_hybrid_side_by_side(tmp_path, capsys):
+    data, run = _rtqa_folder(tmp_path), tmp_path / "run"
+    assert main(["eval", "retrieval", "--data", str(data), "--model", "none", "--out", str(run)]) == 0
+    results = _results(run)
+    # The festival question is asked before its article appeared: it has no answer to find.
+    assert [q["id"] for q in results["questions"]] == ["q-bridge", "q-bakery"]
+    assert set(results["summary"]) == {"bm25", "dense", "hybrid"}
+    for name, s in results["summary"].items():
+        assert s["n"] == 2 and s["answer_recall@1"] == 1.0 and s["article_recall@5"] == 1.0, name
+    # The BM25 yardstick has no dense part whatever the serving configuration says.
+    assert results["rankers"]["bm25"]["dense_weight"] == 0.0 and results["rankers"]["dense"]["bm25_weight"] == 0.0
+    out = capsys.readouterr().out
+    assert "bm25" in out and "answer-recall@5 100.0%" in out

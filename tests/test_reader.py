@@ -74,6 +74,9 @@ def test_followup_with_a_pronoun_is_answered_from_the_right_article(news_store):
     answer = a.ask("Who wrote that story?", history=[first])
     assert not answer.abstained and "Raman" in answer.text
     assert {c.title for c in answer.citations} == {"Kestrel Software to Buy Payments Startup Ardent Pay for $2.4 Billion"}
+    # What the model read is kept with the answer: numbered sentences under their article's header.
+    assert answer.evidence.startswith('Article "') and "\n[1] " in answer.evidence
+    assert all(c.quote in answer.evidence for c in answer.citations)
 
 
 @pytest.mark.fast
