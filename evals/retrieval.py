@@ -46,17 +46,11 @@ def answerable(questions: list[RTQAQuestion], data: Path) -> list[RTQAQuestion]:
 def evaluate_retrieval(data: Path, split_name: str, config: Config, out: str | None = None,
                        store: Path | None = None) -> tuple[Path, dict]:
     """Each ranker's answer-recall@1/5/10, article-recall@5, latency and top-5 text length."""
-    from qa import Assistant
-
     every = load_questions(data / "questions.jsonl")
     questions = answerable(every if split_name == "all" else split(every, split_name), data)
     store_path, ingest = (store, {"given": True}) if store else build_store([corpus(data, questions, False)], config)
     run = run_dir(out, f"retrieval-{split_name}")
-    rows: dict[str, list[dict]] = {}
-    for name, fields in RANKERS.items():
-        assistant = Assistant(store_path, dataclasses.replace(config, **fields), model="none")
-        assistant.retrieve("warm up")
-        rows[name] = [_ask(assistant, q) for q in questions]
+    rows = compare(store_path, config, questions)
     results = {"kind": "retrieval", "split": split_name, "data": str(data), "store": str(store_path),
                "ingest": ingest, "settings": {**config_settings(config), "data": fingerprint([data / "questions.jsonl"])},
                "rankers": RANKERS, "summary": {name: summarise(r) for name, r in rows.items()},
@@ -67,6 +61,19 @@ def evaluate_retrieval(data: Path, split_name: str, config: Config, out: str | N
         f"- {len(questions)} answerable questions of split `{split_name}`, each asked as of its date; "
         f"store `{store_path}`", "", rp.markdown_table(*table(results))], [])
     return run, results
+
+
+def compare(store: Path, config: Config, questions: list[RTQAQuestion]) -> dict[str, list[dict]]:
+    """Per ranker, per question: the rank of the first passage holding the gold answer and of the
+    first from an answer article (None: not in the top 10), the top 5's length, seconds."""
+    from qa import Assistant
+
+    rows = {}
+    for name, fields in RANKERS.items():
+        assistant = Assistant(store, dataclasses.replace(config, **fields), model="none")
+        assistant.retrieve("warm up")
+        rows[name] = [_ask(assistant, q) for q in questions]
+    return rows
 
 
 def _ask(assistant, q: RTQAQuestion) -> dict:
@@ -88,6 +95,7 @@ def summarise(rows: list[dict]) -> dict:
 
 
 def table(results: dict) -> tuple[list[str], list[list[str]]]:
+    """``results["summary"]`` (ranker -> :func:`summarise`) as a markdown table's header and rows."""
     header = ["ranker", *(f"answer-recall@{k}" for k in KS), "article-recall@5", "top-5 chars", "p50 / p95 ms"]
     body = []
     for name, s in results["summary"].items():

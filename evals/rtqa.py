@@ -190,10 +190,14 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
         return row
 
     rows, reused = run_all(questions, lambda q: q.id, evaluate, ResultCache(run, settings))
+    from .retrieval import answerable, compare, summarise  # it builds on this module
+
+    rankers = compare(store_path, cfg, answerable(questions, data))
     results = {"kind": "rtqa", "data": str(data), "store": str(store_path), "ingest": ingest,
                "selected": len(questions), "of": len(every), "settings": settings, "reused_results": reused,
                "mc_llm": settings["mc_llm"], "leaderboard": leaderboard(data),
-               "summary": _summary(rows), "questions": [{"id": q.id, **r} for q, r in zip(questions, rows)]}
+               "summary": _summary(rows), "rankers": {name: summarise(r) for name, r in rankers.items()},
+               "questions": [{"id": q.id, **r} for q, r in zip(questions, rows)]}
     write_json(run / "results.json", results)
     _write_report(run, results)
     return run, results
@@ -283,6 +287,12 @@ def _write_report(run: Path, results: dict) -> None:
         ["k"] + [str(k) for k in range(1, CURVE_K + 1)],
         [["all"] + [f"{v:.1%}" for v in s["answer_recall_at_k"]],
          ["answer_in_corpus"] + [f"{v:.1%}" for v in s["answer_recall_at_k_in_corpus"]]])
+    from .retrieval import table
+
+    n = next(iter(results["rankers"].values()))["n"]
+    side = (f"The {n} questions with an answer article on or before their date, each ranker alone "
+            "(BM25 frozen) and the hybrid, every question asked as of its date:\n\n"
+            + rp.markdown_table(*table({"summary": results["rankers"]})))
     board = results["leaderboard"]
     ours = [f"newsqa, this run ({how}; {results['selected']} questions)", rp.fmt(mc_all), rp.fmt(mc_aic)]
     leader = (rp.markdown_table(board[0], board[1:] + [ours]) if board
@@ -298,6 +308,6 @@ def _write_report(run: Path, results: dict) -> None:
         "- abstention: the answer_in_corpus=false label is noisy; the gold answer appears in the top "
         f"{CURVE_K} passages anyway for {rp.fmt(s['not_in_corpus_but_in_top_k'])} of those questions (and in "
         "headlines or earlier articles more often), so abstaining there is not always right.\n",
-        "## Answer recall@k\n", curve,
+        "## Answer recall@k\n", curve, "## Rankers side by side\n", side,
         "## Leaderboard (multiple-choice accuracy)\n", leader,
         "The baselines were scored on all 708 questions; a --limit run covers a subset.\n"], plots)

@@ -165,6 +165,9 @@ def test_eval_rtqa_scores_as_of_the_quiz_date_and_resumes(tmp_path, capsys):
     assert s["mc_lexical_in_corpus"]["value"] == 1.0 and s["abstained_not_in_corpus"]["n"] == 1
     assert results["reused_results"] == 0 and results["mc_llm"] is None
     assert "| newsqa, this run" in (run / "report.md").read_text()
+    # The rankers side by side on the questions whose answer article predates them (bridge, bakery).
+    assert {name: r["n"] for name, r in results["rankers"].items()} == {"bm25": 2, "dense": 2, "hybrid": 2}
+    assert "## Rankers side by side" in (run / "report.md").read_text()
 
     lines = (run / "questions.jsonl").read_text().splitlines()
     assert main(args) == 0
