@@ -23,7 +23,7 @@ from qa.markers import strip_markers
 
 from . import report as rp
 from .matching import contains, words
-from .rtqa import RTQAQuestion, load_questions, parse_date, select, subset
+from .rtqa import RTQAQuestion, load_folder, parse_date, select, subset
 from .runs import ResultCache, config_settings, run_all, run_dir, write_json
 from .stores import build_store, fingerprint
 
@@ -117,7 +117,7 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
     """Ask every item of the split over its own articles; score right / abstained / wrong."""
     from qa import Assistant
 
-    questions = split(load_questions(data / "questions.jsonl"), split_name)
+    questions = split(load_folder(data), split_name)
     urls = set().union(*(q.urls for q in questions))
     articles_file = subset(data, urls)
     items = select(build_items(questions, read_articles(articles_file, urls)), limit)

@@ -20,7 +20,7 @@ from qa import Config, Passage
 from . import report as rp
 from .matching import contains
 from .reading import read_articles, split
-from .rtqa import RTQAQuestion, corpus, load_questions
+from .rtqa import RTQAQuestion, corpus, load_folder
 from .runs import config_settings, run_dir, write_json
 from .stores import build_store, fingerprint
 
@@ -46,7 +46,7 @@ def answerable(questions: list[RTQAQuestion], data: Path) -> list[RTQAQuestion]:
 def evaluate_retrieval(data: Path, split_name: str, config: Config, out: str | None = None,
                        store: Path | None = None) -> tuple[Path, dict]:
     """Each ranker's answer-recall@1/5/10, article-recall@5, latency and top-5 text length."""
-    every = load_questions(data / "questions.jsonl")
+    every = load_folder(data)
     questions = answerable(every if split_name == "all" else split(every, split_name), data)
     store_path, ingest = (store, {"given": True}) if store else build_store([corpus(data, questions, False)], config)
     run = run_dir(out, f"retrieval-{split_name}")

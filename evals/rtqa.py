@@ -76,6 +76,13 @@ def load_questions(path: Path) -> list[RTQAQuestion]:
     return questions
 
 
+def load_folder(data: Path) -> list[RTQAQuestion]:
+    """The questions of a RealTime QA folder, checked to hold its articles too."""
+    if not (data / "questions.jsonl").is_file() or not (data / "articles.jsonl.gz").is_file():
+        raise ValueError(f"{data} is not a RealTime QA folder (articles.jsonl.gz + questions.jsonl); use --data")
+    return load_questions(data / "questions.jsonl")
+
+
 def select(questions: list[RTQAQuestion], limit: int | None) -> list[RTQAQuestion]:
     """``limit`` questions spread evenly over the file (it runs in date order), or all."""
     if limit is not None and limit < 1:
@@ -154,9 +161,7 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
     """Ask each selected question as of its date; score retrieval, answers, multiple choice, abstention."""
     from qa import Assistant
 
-    if not (data / "questions.jsonl").is_file() or not (data / "articles.jsonl.gz").is_file():
-        raise ValueError(f"{data} is not a RealTime QA folder (articles.jsonl.gz + questions.jsonl); use --data")
-    every = load_questions(data / "questions.jsonl")
+    every = load_folder(data)
     questions = select(every, limit)
     run = run_dir(out, "rtqa")
     store_path, ingest = build_store([corpus(data, questions, len(questions) == len(every))], config, store)

@@ -201,3 +201,6 @@ def test_eval_retrieval_puts_bm25_dense_and_hybrid_side_by_side(tmp_path, capsys
     assert results["rankers"]["bm25"]["dense_weight"] == 0.0 and results["rankers"]["dense"]["bm25_weight"] == 0.0
     out = capsys.readouterr().out
     assert "bm25" in out and "answer-recall@5 100.0%" in out
+    # A folder without the files is refused in one line naming it.
+    assert main(["eval", "retrieval", "--data", str(tmp_path), "--model", "none"]) != 0
+    assert f"{tmp_path} is not a RealTime QA folder" in capsys.readouterr().err
