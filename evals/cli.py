@@ -13,7 +13,8 @@ RTQA_2022 = REPO.parent / "shared" / "data" / "realtimeqa-2022"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``eval qa``, ``eval rtqa``, ``eval reading`` and ``eval retrieval`` under the ``newsqa`` command's subparsers."""
+    """Add ``eval qa``, ``eval rtqa``, ``eval reading`` and ``eval retrieval`` under the ``newsqa``
+    command's subparsers."""
     ev = subparsers.add_parser("eval", help="evaluate answers, citations and retrieval on a benchmark")
     ev.set_defaults(run=run)
     kinds = ev.add_subparsers(dest="eval_kind", required=True)

@@ -2,12 +2,13 @@
 RealTime QA questions and store, every question asked as of its date.
 
 Give a store holding the whole corpus (``--store``, used as it is); without one, a store of the
-questions' own articles is built, which flatters every ranker. A question counts when an article it names in ``answer_urls``,
-dated on or before the question, holds the gold answer. Answer-recall@k: the gold answer, as
-whole words, in the title or text of one of the top k passages (:func:`answer_hit`, bench's
-definition too); article-recall@5: one of them is from an answer article. The BM25 side is the
-yardstick and stays as it is: today's bm25s index and tokenizer over the same chunks, with the
-same per-article cap, no dense part and none of the hybrid's later additions.
+questions' own articles is built, which flatters every ranker. A question counts when an article
+it names in ``answer_urls``, dated on or before the question, holds the gold answer.
+Answer-recall@k: the gold answer, as whole words, in the title or text of one of the top k
+passages (:func:`answer_hit`, bench's definition too); article-recall@5: one of them is from an
+answer article. The BM25 side is the yardstick and stays as it is: today's bm25s index and
+tokenizer over the same chunks, with the same per-article cap, no dense part and none of the
+hybrid's later additions.
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from .runs import config_settings, run_dir, write_json
 from .stores import build_store, fingerprint
 
 KS = (1, 5, 10)
-# Each ranker is the serving configuration with these fields replaced: BM25 (frozen) and dense alone, the hybrid as served.
+# Each ranker is the serving configuration with these fields replaced: BM25 (frozen) and dense
+# alone, the hybrid as served.
 RANKERS = {"bm25": {"bm25_weight": 1.0, "dense_weight": 0.0, "candidates": 30, "max_per_article": 2},
            "dense": {"bm25_weight": 0.0}, "hybrid": {}}
 
@@ -52,7 +54,8 @@ def evaluate_retrieval(data: Path, split_name: str, config: Config, out: str | N
     run = run_dir(out, f"retrieval-{split_name}")
     rows = compare(store_path, config, questions)
     results = {"kind": "retrieval", "split": split_name, "data": str(data), "store": str(store_path),
-               "ingest": ingest, "settings": {**config_settings(config), "data": fingerprint([data / "questions.jsonl"])},
+               "ingest": ingest,
+               "settings": {**config_settings(config), "data": fingerprint([data / "questions.jsonl"])},
                "rankers": RANKERS, "summary": {name: summarise(r) for name, r in rows.items()},
                "questions": [{"id": q.id, "question": q.question, "gold": q.answer,
                               **{name: rows[name][i] for name in rows}} for i, q in enumerate(questions)]}
@@ -88,7 +91,8 @@ def _ask(assistant, q: RTQAQuestion) -> dict:
 def summarise(rows: list[dict]) -> dict:
     n = len(rows) or 1
     return {"n": len(rows),
-            **{f"answer_recall@{k}": sum(r["hit_rank"] is not None and r["hit_rank"] <= k for r in rows) / n for k in KS},
+            **{f"answer_recall@{k}": sum(r["hit_rank"] is not None and r["hit_rank"] <= k for r in rows) / n
+               for k in KS},
             "article_recall@5": sum(r["article_rank"] is not None and r["article_rank"] <= 5 for r in rows) / n,
             "top5_chars": sum(r["top5_chars"] for r in rows) / n,
             "latency": rp.latency([r["seconds"] for r in rows])}
