@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rt.add_argument("--limit", type=int, help="N questions spread evenly over the file (default all)")
     rt.add_argument("--mc", choices=["auto", "lexical"], default="auto",
                     help="multiple choice: 'auto' adds the LLM's yes/no per choice when the mode uses the LLM "
-                         "(one long prompt per question); 'lexical' scores support in the passages only")
+                         "(over the evidence sentences it read for its answer); 'lexical' scores support in the "
+                         "passages only")
 
     rd = kinds.add_parser("reading", parents=[shared],
                           help="the reader's dev set: RealTime QA questions over their own search results, "

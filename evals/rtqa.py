@@ -241,7 +241,7 @@ def _summary(rows: list[dict]) -> dict:
 
 def _mc_headline(s: dict) -> tuple[str, dict, dict]:
     if s["mc_llm"]["n"]:
-        return "LLM yes/no over the top passages", s["mc_llm"], s["mc_llm_in_corpus"]
+        return "LLM yes/no over the evidence it read", s["mc_llm"], s["mc_llm_in_corpus"]
     return "lexical support in the top passages", s["mc_lexical"], s["mc_lexical_in_corpus"]
 
 
