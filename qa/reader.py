@@ -32,6 +32,7 @@ from .citations import CitationBuilder
 from .evidence import Sentence, best_match, content_terms, grounded, overlap, supports
 from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
+from .spans import source_span
 from .timeframe import TimeFrame
 from .timeframe import resolve as resolve_timeframe
 from .tokens import words
@@ -200,15 +201,31 @@ class Reader:
         by its markers; nothing when the draft's answer in a few words, put into the question, is
         not what those sentences state. A bare "Yes" or "No", as the answer or as the short answer to a
         yes/no question, is a verdict the model cannot be trusted with (its judge scores either
-        polarity alike): the cited sentences are quoted instead."""
+        polarity alike): the cited sentences are quoted instead. So are they when the draft's own
+        sentences fail: on a yes/no question those on its topic, else those holding the short answer
+        (the model often cites the right sentence and writes out its neighbour)."""
         cited = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         log.debug("cited %s", [s.text[:60] for s in cited])
-        quoted = bare_reply(draft.text) or (answer_type(query.text) == "yes/no" and bare_reply(draft.short))
-        if quoted:  # on the question's topic, in the source's words (no coverage rule: they are the source)
-            claims = [s.text for s in cited if overlap(content_terms(query.text), content_terms(s.text))]
-        else:
-            claims = stating(draft.short, query.text, [draft.text[a:b].strip() for a, b in split_sentences(draft.text)])
-        kept: list[tuple[str, list[Sentence]]] = []
+        yes_no = answer_type(query.text) == "yes/no"
+        # On the question's topic, in the source's words (no coverage rule: they are the source).
+        on_topic = [s.text for s in cited if overlap(content_terms(query.text), content_terms(s.text))]
+        quoted = bare_reply(draft.text) or (yes_no and bare_reply(draft.short))
+        claims = on_topic if quoted else \
+            stating(draft.short, query.text, [draft.text[a:b].strip() for a, b in split_sentences(draft.text)])
+        kept = self._kept(query, claims, quoted, cited, evidence, passages, ranked)
+        if not kept and not quoted:  # the draft fails: what it cited may still say it, in the source's words
+            kept = self._kept(query, on_topic if yes_no else quoting(draft.short, query.text, cited), yes_no,
+                              cited, evidence, passages, ranked)
+            log.debug("quoted instead: %s", [c[:60] for c, _ in kept])
+        if kept and not self._answers(query.text, draft.short, *kept[0], passages):
+            return ""
+        return " ".join(f"{as_written(claim, support)} " + "".join(f"[{builder.cite(s)}]" for s in support)
+                        for claim, support in kept)
+
+    def _kept(self, query: Query, claims: list[str], quoted: bool, cited: list[Sentence], evidence: list[Sentence],
+              passages: list[Passage], ranked: list[Sentence]) -> list[tuple[str, list[Sentence]]]:
+        """The claims on the question that offer an answer, each with the sentences that state it."""
+        kept = []
         for claim in self._on_question(query.text, claims):
             if not quoted and not offers_answer(query.text, claim):
                 log.debug("offers no answer: %r", claim)
@@ -216,9 +233,7 @@ class Reader:
             support = self._support(query, claim, cited, evidence, passages, ranked)
             if support:
                 kept.append((claim, support))
-        if kept and not self._answers(query.text, draft.short, *kept[0], passages):
-            return ""
-        return " ".join(f"{claim} " + "".join(f"[{builder.cite(s)}]" for s in support) for claim, support in kept)
+        return kept
 
     def _answers(self, question: str, short: str, claim: str, support: list[Sentence], passages: list[Passage]) -> bool:
         """Whether the support states the short answer as the answer to the question: "Israel elected
@@ -287,6 +302,9 @@ _ASKED = re.compile(rf"(?>(?:^|(?<=[.?!]\s))(?:who|{_WH})|(?<=[^,]\s){_WH})\b(?!
                     rf"(?!\s*(?:did|does|do)\b|\s*{_AUX}\s+(?:i|you|he|she|it|we|they)\b)\s*", re.IGNORECASE)
 
 
+_CONTRACTION = re.compile(r"\b(who|what|which|where)['’]s\b", re.IGNORECASE)
+
+
 def bearing(terms: set[str], group: list[Sentence]) -> list[Sentence]:
     """The sentences of ``group`` that share at least half as many of the claim's ``terms`` as the
     one sharing most: what the claim rests on, not a neighbour cited with it."""
@@ -304,6 +322,21 @@ def stating(short: str, question: str, claims: list[str]) -> list[str]:
     return [c for c in claims if answer & content_terms(c)] or claims
 
 
+def as_written(claim: str, support: list[Sentence]) -> str:
+    """A fragment answer as its support writes it ("$19 million", "Rep. Liz Cheney"); a sentence as it is."""
+    return source_span(claim, [s.text for s in support]) if len(words(claim)) <= FRAGMENT_WORDS else claim
+
+
+def quoting(short: str, question: str, cited: list[Sentence]) -> list[str]:
+    """The cited sentences holding every word the short answer adds to the question: the answer in
+    the source's words when the model's own sentence fails ("within 60 days" cited, a neighbouring
+    sentence written)."""
+    answer = content_terms(short) - content_terms(question)
+    if not answer or len(words(short)) > FRAGMENT_WORDS:
+        return []
+    return [s.text for s in cited if answer <= content_terms(s.text)]
+
+
 def statement(question: str, claim: str) -> str:
     """A bare answer as the statement it makes, put in place of what the question asks ("Priya Raman"
     to "Who wrote it?": "Priya Raman wrote it."): the judge checks statements; a fragment alone it
@@ -311,6 +344,7 @@ def statement(question: str, claim: str) -> str:
     if len(words(claim)) > FRAGMENT_WORDS:
         return claim
     fragment = claim.rstrip(" .")
+    question = _CONTRACTION.sub(r"\1 is", question)  # "Who's Kestrel's boss?": "Who is ..."
     if m := _ASKED.search(question):
         return " ".join(filter(None, [question[:m.start()] + fragment, question[m.end():].rstrip(" ?")])) + "."
     return f"{question.rstrip(' ?')}? {fragment}."
@@ -321,14 +355,16 @@ def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[
     """Whether these sentences' newest article is over ``STALE_DAYS`` older than the question and
     than another retrieved article that bears on the question about as well (a sentence scoring
     within ``TOPIC_MARGIN`` of theirs that shares the question's words they contain): an answer
-    from the story before last. A newer story on something else supersedes nothing."""
+    from the story before last. A newer story on something else supersedes nothing, nor does any
+    when these sentences share no word with the question (nothing shows the newer one is on their
+    subject: an article on a lunar lander superseded a company's answer to a court ruling)."""
     cited = max((passages[s.passage].published for s in group if passages[s.passage].published), default=None)
     if not cited or not as_of or (as_of - cited).days <= STALE_DAYS:
         return False
     bar = max(s.score for s in group) - TOPIC_MARGIN
     topic = content_terms(question) & content_terms(" ".join(s.text for s in group))
     return any(s.score >= bar and (passages[s.passage].published or cited) - cited > dt.timedelta(days=STALE_DAYS)
-               and (not topic or topic & content_terms(s.text)) for s in ranked)
+               and topic & content_terms(s.text) for s in ranked)
 
 
 def within_period(query: Query, passages: list[Passage], ranked: list[Sentence]) -> tuple[list[Sentence], str]:

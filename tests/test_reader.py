@@ -107,9 +107,10 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     new = Passage("c2", "a2", "Gronkowski retires", "u2", dt.date(2022, 6, 21), "Gronkowski retired.", 0, 20)
     cited = Sentence(0, "Victor Cruz retired.", 0, 20, 0.80)
     on_topic, off_topic = Sentence(1, "Gronkowski retired.", 0, 20, 0.75), Sentence(1, "Gronkowski retired.", 0, 20, 0.40)
-    assert superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24))
     assert superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24), "Which NFL star retired?")
-    assert not superseded([cited], [old, new], [cited, off_topic], dt.date(2022, 6, 24))
+    assert not superseded([cited], [old, new], [cited, off_topic], dt.date(2022, 6, 24), "Which NFL star retired?")
+    # Evidence sharing no word with the question: nothing shows the newer article is on its subject.
+    assert not superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24), "Which NFL star quit?")
     # As relevant by score, but not about what the evidence and the question share: another story.
     elsewhere = Sentence(1, "Gronkowski signed with the Patriots.", 0, 20, 0.75)
     assert not superseded([cited], [old, new], [cited, elsewhere], dt.date(2022, 6, 24), "Which NFL star retired?")
@@ -154,7 +155,8 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     ("Uber announced this week the return of which feature?", "shared rides",
      "Uber announced this week the return of shared rides."),
     ("Pilots picketed this week. Which airline's pilots walked out?", "Southwest", "Pilots picketed this week. Southwest pilots walked out."),
-    ("Who's Ingrid Halvorsen?", "a planetary scientist", "Who's Ingrid Halvorsen? a planetary scientist."),
+    ("Who's Ingrid Halvorsen?", "a planetary scientist", "a planetary scientist is Ingrid Halvorsen."),
+    ("What's the name of the base?", "K-1", "K-1 is the name of the base."),
     ("Pilots picketed. Which airline were they from?", "Southwest", "Pilots picketed. Which airline were they from? Southwest."),
     ("The bill, which passed in May, was signed by whom?", "Ana Ruiz", "The bill, which passed in May, was signed by whom? Ana Ruiz."),
 ])
@@ -249,6 +251,47 @@ def test_a_bare_yes_or_no_is_replaced_by_the_sentences_it_cites():
     # Citing an off-question sentence leaves nothing to quote.
     text = Reader(None, None).verify(query, Draft((1,), "No", "No"), evidence, passages, evidence, CitationBuilder(passages))
     assert text == ""
+
+
+@pytest.mark.fast
+def test_a_failed_draft_falls_back_to_the_sentence_it_cites():
+    """The model cites the right sentence and writes out its neighbour: the cited sentence holding the
+    short answer is quoted instead; on a yes/no question, the cited sentence on its topic. A short
+    answer the cited sentence does not hold leaves nothing to quote."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("Arnaud said the team would keep listening for the lander. "
+                                      "He said Solenne would publish a full report on the mission within 60 days.")
+    query = Query("When will they put out a report on what happened?")
+    neighbour = "Arnaud said the team would keep listening for the lander."
+    text = Reader(None, None).verify(query, Draft((2,), neighbour, "60 days"), evidence, passages, evidence,
+                                     CitationBuilder(passages))
+    assert text == "He said Solenne would publish a full report on the mission within 60 days. [1]"
+    assert Reader(None, None).verify(query, Draft((2,), neighbour, "90 days"), evidence, passages, evidence,
+                                     CitationBuilder(passages)) == ""
+    passages, evidence = _one_article("Brightline said it would defend itself vigorously. Tamura said the company "
+                                      "had not yet decided whether to ask an appeals court to review the ruling.")
+    text = Reader(None, None).verify(Query("Is Brightline going to appeal?"),
+                                     Draft((2,), "Brightline will defend itself vigorously.", "Brightline will appeal."),
+                                     evidence, passages, evidence, CitationBuilder(passages))
+    assert text.startswith("Tamura said the company had not yet decided")
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("fragment, sentence, written", [
+    ("19 million", "An anonymous bidder paid a record-breaking $19 million for lunch.", "$19 million"),
+    ("32", "Only 32% of voters agreed.", "32%"),
+    ("Ron DeSantis", "On Tuesday Florida Gov. Ron DeSantis said so.", "Florida Gov. Ron DeSantis"),
+    ("William", "Britain's Prince William visited.", "Prince William"),
+    ("Italy", "U.S. ally Italy voted against it.", "Italy"),
+    ("Bahamas", "He was arrested in the Bahamas.", "Bahamas"),
+    ("Jeff Bezos", "Elon Musk is the richest man.", "Jeff Bezos"),  # not in the sentence: as the model wrote it
+])
+def test_a_fragment_answer_is_given_as_its_source_writes_it(fragment, sentence, written):
+    from qa.spans import source_span
+
+    assert source_span(fragment, [sentence]) == written
 
 
 @pytest.mark.fast
