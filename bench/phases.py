@@ -106,6 +106,24 @@ def serve(args: argparse.Namespace) -> dict:
     return result
 
 
+def rankers(args: argparse.Namespace) -> dict:
+    """BM25 alone (frozen), dense alone and the hybrid side by side over the stored articles, on one
+    split's answerable questions whose answer articles are stored: ``newsqa eval retrieval``'s own
+    comparison, in a process of its own (three indexes would inflate serving's peak RSS)."""
+    from evals.reading import split
+    from evals.retrieval import answerable, compare, summarise
+    from evals.rtqa import load_folder
+    from qa import Assistant, Config
+
+    data = args.questions.parent
+    every = load_folder(data)
+    stored = {a.url for a in Assistant(args.store, model="none").articles()}
+    questions = [q for q in answerable(every if args.split == "all" else split(every, args.split), data)
+                 if stored & set(q.answer_urls)]
+    rows = compare(args.store, Config.from_env(), questions)
+    return {"split": args.split, "questions": len(questions), "summary": {n: summarise(r) for n, r in rows.items()}}
+
+
 def _answer_latency(assistant, questions: list[dict], n: int) -> dict:
     """Extract mode over every question; the default mode (extractive answer first, then the
     model's verified one) over the first ``n``."""

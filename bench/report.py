@@ -29,6 +29,8 @@ def table(r: dict) -> str:
     if n:
         rows.append(("answer-recall@5", f"{srv['answer_recall_at_5']:.1%} of {n} answerable questions", ""))
         rows.append(("article-recall@5", f"{srv['article_recall_at_5']:.1%}", ""))
+    if rk := r.get("rankers"):
+        rows += _rankers(rk)
     if a := srv.get("answers"):
         rows += [
             ("extract answer", f"{_ms(a['extract_ms'])} ({a['extract_questions']} q)",
@@ -46,6 +48,21 @@ def table(r: dict) -> str:
     width = max(len(name) for name, _, _ in rows)
     vwidth = max(len(value) for _, value, _ in rows)
     return "\n".join(f"{name:<{width}}  {value:<{vwidth}}  {target}".rstrip() for name, value, target in rows)
+
+
+def _rankers(rk: dict) -> list[tuple[str, str, str]]:
+    """Answer-recall@1/5/10 and article-recall@5 per ranker; the hybrid against frozen BM25 (issue 17)."""
+    s = rk["summary"]
+    rows = []
+    for name, x in s.items():
+        value = (f"@1/5/10 {x['answer_recall@1']:.1%} / {x['answer_recall@5']:.1%} / {x['answer_recall@10']:.1%}, "
+                 f"article@5 {x['article_recall@5']:.1%}") if x["n"] else "-"
+        target = ""
+        if name == "hybrid" and x["n"]:
+            gain = x["answer_recall@5"] - s["bm25"]["answer_recall@5"]
+            target = _mark(gain >= 0.05 and x["answer_recall@5"] >= 0.9, ">= BM25 + 5 points and >= 90% @5")
+        rows.append((f"{name} answer-recall ({rk['split']}, {rk['questions']} q)", value, target))
+    return rows
 
 
 def _ms(p: dict[str, float | None]) -> str:

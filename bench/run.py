@@ -1,7 +1,8 @@
-"""``python -m bench``: ingest a slice of a corpus, then time retrieval and answers, in two child processes.
+"""``python -m bench``: ingest a slice of a corpus, time retrieval and answers, then compare rankers,
+in three child processes.
 
 Each phase runs in its own process so its peak RSS is its own: ingest, then serving (what a
-long-lived ``newsqa serve`` holds). The physical limit comes first: the same model embedding
+long-lived ``newsqa serve`` holds), then BM25 / dense / hybrid recall side by side. The physical limit comes first: the same model embedding
 the same chunks with nothing else running, against which the pipeline's throughput is judged.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .report import comparison, table
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "realtimeqa-2022" / "articles.jsonl.gz"
+PHASES = ("ingest", "serve", "rankers")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--embedders", default="",
                    help="compare embedders as BACKEND:VARIANT,... (e.g. torch:fp32,onnx:fp32,onnx:int8): each ingests "
                         "and serves the same articles in turn, in a store of its own (default: the configured one)")
-    p.add_argument("--phase", choices=("ingest", "serve"), help=argparse.SUPPRESS)
+    p.add_argument("--split", choices=("tune", "test", "all"), default="test",
+                   help="questions for BM25 / dense / hybrid side by side (the reading dev set's date split)")
+    p.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     return p
 
@@ -53,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="newsqa-bench-") as tmp:
         args.store = args.store or Path(tmp) / "store"
         results = {"limit": args.limit, "load": _load_average()}
-        for phase in ("ingest", "serve"):
+        for phase in PHASES:
             results[phase] = _child(phase, args, Path(tmp) / f"{phase}.json")
     print(table(results))
     if args.json:
@@ -91,7 +95,7 @@ def _child(phase: str, args: argparse.Namespace, out: Path, env: dict[str, str] 
     argv = [sys.executable, "-m", "bench", "--phase", phase, "--out", str(out), "--corpus", str(args.corpus),
             "--questions", str(args.questions), "--limit", str(args.limit), "--store", str(args.store),
             "--raw-sample", str(args.raw_sample), "--latency-questions", str(args.latency_questions),
-            "--answers", str(args.answers), "--model", args.model]
+            "--answers", str(args.answers), "--model", args.model, "--split", args.split]
     subprocess.run(argv, check=True, cwd=REPO, env=env)
     return json.loads(out.read_text())
 

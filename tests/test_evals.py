@@ -204,3 +204,22 @@ def test_eval_retrieval_puts_bm25_dense_and_hybrid_side_by_side(tmp_path, capsys
     # A folder without the files is refused in one line naming it.
     assert main(["eval", "retrieval", "--data", str(tmp_path), "--model", "none"]) != 0
     assert f"{tmp_path} is not a RealTime QA folder" in capsys.readouterr().err
+
+
+def test_bench_puts_the_rankers_side_by_side(tmp_path):
+    """bench's rankers phase is eval retrieval's comparison over the bench's store, on one split's
+    questions whose answer articles are stored; the hybrid is marked against frozen BM25 + 5 points."""
+    import argparse
+
+    from bench.phases import rankers
+    from bench.report import _rankers
+    from qa import Assistant
+
+    data, store = _rtqa_folder(tmp_path), tmp_path / "store"
+    Assistant(store, model="none").ingest([data / "articles.jsonl.gz"])
+    result = rankers(argparse.Namespace(questions=data / "questions.jsonl", store=store, split="all"))
+    assert result["questions"] == 2 and set(result["summary"]) == {"bm25", "dense", "hybrid"}
+    rows = {name: (value, target) for name, value, target in _rankers(result)}
+    assert rows["bm25 answer-recall (all, 2 q)"][0].startswith("@1/5/10 100.0% / 100.0%")
+    # Both find every answer: the hybrid gains nothing on BM25, so its target is missed.
+    assert rows["hybrid answer-recall (all, 2 q)"][1].startswith("MISSED")
