@@ -2,8 +2,9 @@
 in three child processes.
 
 Each phase runs in its own process so its peak RSS is its own: ingest, then serving (what a
-long-lived ``newsqa serve`` holds), then BM25 / dense / hybrid recall side by side. The physical limit comes first: the same model embedding
-the same chunks with nothing else running, against which the pipeline's throughput is judged.
+long-lived ``newsqa serve`` holds), then BM25 / dense / hybrid recall side by side. The physical
+limit comes first: the same model embedding the same chunks with nothing else running, against
+which the pipeline's throughput is judged.
 """
 from __future__ import annotations
 
