@@ -13,7 +13,7 @@ from .tokens import WORD, words
 # Quantities beyond what ``numbers`` reads ("hundreds", "a dozen", "half").
 _SCALE_WORDS = frozenset("hundred hundreds thousand thousands million millions billion billions trillion dozen "
                          "dozens half percent".split())
-_TIME_WORDS = frozenset(
+TIME_WORDS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
     "september october november december today yesterday tomorrow tonight morning afternoon evening night "
     "week weeks weekend month months year years day days hour hours quarter spring summer autumn fall winter "
@@ -70,7 +70,7 @@ def offers_answer(question: str, sentence: str) -> bool:
     if kind == "span":
         return bool(set(words(sentence)) & _SPAN_WORDS)
     if kind == "time":
-        return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _TIME_WORDS)
+        return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & TIME_WORDS)
     if kind == "yes/no" and not bare_reply(sentence):
         asked = {t[:5] for t in content_terms(question)}
         return len(asked & {t[:5] for t in content_terms(sentence)}) >= YES_NO_COVERAGE * len(asked)
@@ -79,5 +79,5 @@ def offers_answer(question: str, sentence: str) -> bool:
 
 def _names(text: str) -> set[str]:
     """Stemmed capitalised words that are not days or months: candidate names."""
-    found = [w for w in WORD.findall(text) if w[0].isupper() and w.lower() not in STOP | _TIME_WORDS]
+    found = [w for w in WORD.findall(text) if w[0].isupper() and w.lower() not in STOP | TIME_WORDS]
     return content_terms(" ".join(found))

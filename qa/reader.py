@@ -315,12 +315,17 @@ def bearing(terms: set[str], group: list[Sentence]) -> list[Sentence]:
     return [s for s, n in zip(group, shared) if 2 * n >= max(shared, default=0)]
 
 
+def adds(short: str, question: str) -> set[str]:
+    """The words a short answer of a few words adds to the question (none for a sentence or more)."""
+    return set() if len(words(short)) > FRAGMENT_WORDS else content_terms(short) - content_terms(question)
+
+
 def stating(short: str, question: str, claims: list[str]) -> list[str]:
     """The claims that state the short answer (share a word of it the question lacks), when any do:
     the others are the model's preamble or padding ("The lawsuit was filed in March ..." before
     "they raised that estimate to roughly 31,500")."""
-    answer = content_terms(short) - content_terms(question)
-    if len(claims) < 2 or not answer or len(words(short)) > FRAGMENT_WORDS:
+    answer = adds(short, question)
+    if len(claims) < 2 or not answer:
         return claims
     return [c for c in claims if answer & content_terms(c)] or claims
 
@@ -334,10 +339,8 @@ def quoting(short: str, question: str, cited: list[Sentence]) -> list[str]:
     """The cited sentences holding every word the short answer adds to the question: the answer in
     the source's words when the model's own sentence fails ("within 60 days" cited, a neighbouring
     sentence written)."""
-    answer = content_terms(short) - content_terms(question)
-    if not answer or len(words(short)) > FRAGMENT_WORDS:
-        return []
-    return [s.text for s in cited if answer <= content_terms(s.text)]
+    answer = adds(short, question)
+    return [s.text for s in cited if answer and answer <= content_terms(s.text)]
 
 
 def statement(question: str, claim: str) -> str:

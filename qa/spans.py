@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from .answer_type import TIME_WORDS
 from .evidence import STOP
 from .tokens import WORD
 
@@ -13,10 +14,10 @@ from .tokens import WORD
 # this many ("Chief Justice John" before "Roberts").
 TITLE_WORDS = 3
 _CURRENCY = "$£€¥"
-_TITLE = re.compile(r"[A-Z][a-z]*\.?|[A-Z][\w-]*")
-# Capitalised but not part of a name: days and months open clauses ("On Tuesday Prince William ...").
-_NOT_TITLES = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april "
-                        "june july august september october november december".split())
+_TITLE = re.compile(r"[A-Z][\w-]*\.?")
+# Capitalised but not part of a name: function words, and the days and months that open clauses
+# ("On Tuesday Prince William ...").
+_NOT_TITLES = STOP | TIME_WORDS
 _UNIT = re.compile(r"\s*(?:%|percent\b|per cent\b)")
 
 
@@ -44,7 +45,7 @@ def _titles_start(text: str, start: int) -> int:
     for _ in range(TITLE_WORDS):
         before = text[:start]
         m = re.search(r"(\S+)\s+$", before)
-        if not m or not _TITLE.fullmatch(m.group(1)) or m.group(1).lower().rstrip(".") in STOP | _NOT_TITLES:
+        if not m or not _TITLE.fullmatch(m.group(1)) or m.group(1).lower().rstrip(".") in _NOT_TITLES:
             break
         start = m.start(1)
     return start
