@@ -36,7 +36,7 @@ def _stemmer():
 
 
 # Irregular verb forms the stemmer leaves apart ("wrote" / "written").
-_IRREGULAR = {form: base for base, forms in (
+IRREGULAR = {form: base for base, forms in (
     ("write", "wrote written"), ("tell", "told"), ("take", "took taken"), ("give", "gave given"),
     ("make", "made"), ("find", "found"), ("win", "won"), ("lose", "lost"), ("lead", "led"), ("hold", "held"),
     ("leave", "left"), ("meet", "met"), ("pay", "paid"), ("sell", "sold"), ("buy", "bought"), ("bring", "brought"),
@@ -46,11 +46,12 @@ _IRREGULAR = {form: base for base, forms in (
     ("fight", "fought"), ("catch", "caught"), ("choose", "chose chosen"), ("drive", "drove driven"),
     ("fly", "flew flown"), ("grow", "grew grown"), ("keep", "kept"), ("feel", "felt"), ("hear", "heard"),
     ("get", "got gotten"), ("break", "broke broken"), ("speak", "spoke spoken"), ("steal", "stole stolen"),
+    ("become", "became"), ("quit", "quit"), ("hit", "hit"), ("cut", "cut"),
     ("throw", "threw thrown"), ("wear", "wore worn"), ("sink", "sank sunk"), ("flee", "fled"), ("seek", "sought"),
 ) for form in forms.split()}
 
 
-_NUMBER_WORDS = {w: str(n) for n, w in enumerate(
+NUMBER_WORDS = {w: str(n) for n, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())} | {w: str(10 * n) for n, w in enumerate(
     "thirty forty fifty sixty seventy eighty ninety".split(), 3)}
@@ -63,7 +64,7 @@ _AGE = re.compile(r"\b(\d+)[- ]years?[- ]old\b|\baged? (\d+)\b", re.IGNORECASE)
 def content_terms(text: str) -> set[str]:
     """Stemmed content words and numbers: what a claim must share with its evidence."""
     text = _AGE.sub(lambda m: m.group(1) or m.group(2), text)
-    kept = [_IRREGULAR.get(w) or _NUMBER_WORDS.get(w, w) for w in words(text) if w not in STOP and w not in NEGATIONS]
+    kept = [IRREGULAR.get(w) or NUMBER_WORDS.get(w, w) for w in words(text) if w not in STOP and w not in NEGATIONS]
     return set(_stemmer().stemWords(kept))
 
 
@@ -93,7 +94,7 @@ def numbers(text: str) -> set[str]:
     """Numbers written in digits or as words up to ninety ("five" and "5" are the same number); not
     the digits of a name ("Blink-182", "F-15"), which :func:`names` checks."""
     digits = re.findall(r"(?<![^\W\d_]-)(?<![\d.,])\d+(?:[.,]\d+)*", text)
-    return set(digits) | {_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS}
+    return set(digits) | {NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS}
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def names(text: str) -> set[str]:
     """Stemmed capitalised words: the names a claim asserts ("Samsung recalled ..." included; a
     sentence's opening "Three" is a number, which ``numbers`` checks)."""
     found = [w for w in WORD.findall(text)
-             if w[0].isupper() and w.lower() not in STOP | _OPENERS and w.lower() not in _NUMBER_WORDS]
+             if w[0].isupper() and w.lower() not in STOP | _OPENERS and w.lower() not in NUMBER_WORDS]
     return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
 
 

@@ -11,8 +11,9 @@ them; and the answer in a few words (the reply's ``short``), put in place of wha
 asks, must be stated too: a true sentence from a neighbouring story is not an answer. A bare "Yes"
 or "No" (the answer, or the short answer to a yes/no question) is replaced by the cited sentences
 on the question's topic, quoted; so is a draft whose sentences all fail (on other questions, the
-cited sentences holding the short answer), through the same checks. A bare answer is given as its
-source writes it ("$19 million"). Every threshold is calibrated on the RealTime QA tune split
+cited sentences holding the short answer; failing those, the short answer alone), through the same
+checks. A bare answer is given as its source writes it ("$19 million"); an answer sentence that
+lacks its checked short form leads with it. Every threshold is calibrated on the RealTime QA tune split
 (``newsqa eval reading --split tune``); a fallback to the best extractive sentence (not the cited
 one) before abstaining was measured there and did not pay (no right answer gained, three
 unanswerable questions answered).
@@ -36,6 +37,7 @@ from .evidence import Sentence, best_match, content_terms, grounded, overlap, su
 from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
 from .spans import source_span
+from .statements import statement
 from .timeframe import TimeFrame
 from .timeframe import resolve as resolve_timeframe
 from .tokens import words
@@ -206,7 +208,9 @@ class Reader:
         yes/no question, is a verdict the model cannot be trusted with (its judge scores either
         polarity alike): the cited sentences are quoted instead. So are they when the draft's own
         sentences fail: on a yes/no question those on its topic, else those holding the short answer
-        (the model often cites the right sentence and writes out its neighbour)."""
+        (the model often cites the right sentence and writes out its neighbour); failing those, the
+        short answer itself. A sentence answer leads with its short form when the judge checked it
+        and the sentence lacks it."""
         cited = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         log.debug("cited %s", [s.text[:60] for s in cited])
         yes_no = answer_type(query.text) == "yes/no"
@@ -220,10 +224,16 @@ class Reader:
             kept = self._kept(query, on_topic if yes_no else quoting(draft.short, query.text, cited), yes_no,
                               cited, evidence, passages, ranked)
             log.debug("quoted instead: %s", [c[:60] for c, _ in kept])
+        if not kept and not quoted and not yes_no and 0 < len(words(draft.short)) <= FRAGMENT_WORDS \
+                and words(draft.short) != words(draft.text):  # the last candidate: the short answer itself
+            kept = self._kept(query, [draft.short], False, cited, evidence, passages, ranked)
         if kept and not self._answers(query.text, draft.short, *kept[0], passages):
             return ""
-        return " ".join(f"{as_written(claim, support)} " + "".join(f"[{builder.cite(s)}]" for s in support)
+        text = " ".join(f"{as_written(claim, support)} " + "".join(f"[{builder.cite(s)}]" for s in support)
                         for claim, support in kept)
+        lead = leading(draft.short, query.text, *kept[0], passages) if kept and self.judge and self.checked == "judge" \
+            else ""
+        return f"{lead[:1].upper()}{lead[1:].rstrip(' .')}. {text}" if lead else text
 
     def _kept(self, query: Query, claims: list[str], quoted: bool, cited: list[Sentence], evidence: list[Sentence],
               passages: list[Passage], ranked: list[Sentence]) -> list[tuple[str, list[Sentence]]]:
@@ -296,18 +306,6 @@ class Reader:
         return p_yes >= STATES_THRESHOLD
 
 
-# The question's asked-for phrase when it is the subject: "Who" opening a sentence, "Which company" /
-# "How many" anywhere but after a comma (there "which" opens a relative clause); not when another
-# subject follows ("Who did they meet?", "Which airline were they from?"), nor in a contraction ("Who's").
-_AUX = r"(?:is|are|was|were|has|have|had|did|does|do|will|would|can|could)\b"
-_WH = rf"(?:(?:what|which)(?:\s+(?!{_AUX})[\w'’-]+)?|how (?:many|much))"
-_ASKED = re.compile(rf"(?>(?:^|(?<=[.?!]\s))(?:who|{_WH})|(?<=[^,]\s){_WH})\b(?!['’])"
-                    rf"(?!\s*(?:did|does|do)\b|\s*{_AUX}\s+(?:i|you|he|she|it|we|they)\b)\s*", re.IGNORECASE)
-
-
-_CONTRACTION = re.compile(r"\b(who|what|which|where)['’]s\b", re.IGNORECASE)
-
-
 def bearing(terms: set[str], group: list[Sentence]) -> list[Sentence]:
     """The sentences of ``group`` that share at least half as many of the claim's ``terms`` as the
     one sharing most: what the claim rests on, not a neighbour cited with it."""
@@ -330,6 +328,18 @@ def stating(short: str, question: str, claims: list[str]) -> list[str]:
     return [c for c in claims if answer & content_terms(c)] or claims
 
 
+def leading(short: str, question: str, claim: str, support: list[Sentence], passages: list[Passage]) -> str:
+    """The short answer as the lead of an answer sentence, when the judge checked it (it adds words
+    to the question) and it holds words the sentence lacks, every one of them in the support or its
+    headline: "Nuclear fusion" before "The breakthrough could someday bring clean power ..."."""
+    adds_to_claim = content_terms(short) - content_terms(question) - content_terms(claim)
+    source = " ".join([*dict.fromkeys(passages[s.passage].header for s in support), *(s.text for s in support)])
+    if len(words(claim)) <= FRAGMENT_WORDS or answer_type(question) == "yes/no" or not adds_to_claim \
+            or not adds_to_claim <= content_terms(source):
+        return ""
+    return as_written(short, support)
+
+
 def as_written(claim: str, support: list[Sentence]) -> str:
     """A fragment answer as its support writes it ("$19 million", "Rep. Liz Cheney"); a sentence as it is."""
     return source_span(claim, [s.text for s in support]) if len(words(claim)) <= FRAGMENT_WORDS else claim
@@ -341,19 +351,6 @@ def quoting(short: str, question: str, cited: list[Sentence]) -> list[str]:
     sentence written)."""
     answer = adds(short, question)
     return [s.text for s in cited if answer and answer <= content_terms(s.text)]
-
-
-def statement(question: str, claim: str) -> str:
-    """A bare answer as the statement it makes, put in place of what the question asks ("Priya Raman"
-    to "Who wrote it?": "Priya Raman wrote it."): the judge checks statements; a fragment alone it
-    scores near chance."""
-    if len(words(claim)) > FRAGMENT_WORDS:
-        return claim
-    fragment = claim.rstrip(" .")
-    question = _CONTRACTION.sub(r"\1 is", question)  # "Who's Kestrel's boss?": "Who is ..."
-    if m := _ASKED.search(question):
-        return " ".join(filter(None, [question[:m.start()] + fragment, question[m.end():].rstrip(" ?")])) + "."
-    return f"{question.rstrip(' ?')}? {fragment}."
 
 
 def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[Sentence], as_of: dt.date | None,

@@ -159,9 +159,22 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     ("What's the name of the base?", "K-1", "K-1 is the name of the base."),
     ("Pilots picketed. Which airline were they from?", "Southwest", "Pilots picketed. Which airline were they from? Southwest."),
     ("The bill, which passed in May, was signed by whom?", "Ana Ruiz", "The bill, which passed in May, was signed by whom? Ana Ruiz."),
+    # The asked-for phrase runs to its verb, or to a word that cannot be in it.
+    ("Which Ivy League school announced it will end loans?", "Dartmouth College",
+     "Dartmouth College announced it will end loans."),
+    ("The prime minister of which European nation stepped down?", "Italy", "The prime minister of Italy stepped down."),
+    ("Which two countries are forging closer ties?", "Russia and China", "Russia and China are forging closer ties."),
+    ("Which product remains hard to find?", "Baby formula", "Baby formula remains hard to find."),
+    ("Which of these bands announced a reunion?", "Blink-182", "Blink-182 announced a reunion."),
+    ("Which high-ranking US official tested positive?", "Joe Biden", "Joe Biden tested positive."),
+    ("Which embattled celebrity was found liable?", "Bill Cosby", "Bill Cosby was found liable."),
+    ("What caused the fire?", "Lightning", "Lightning caused the fire."),
+    ("Vandals cut a fence, releasing what from their cages?", "mink", "Vandals cut a fence, releasing mink from their cages."),
+    ("Which menu item did KFC roll out?", "Chicken nuggets", "Which menu item did KFC roll out? Chicken nuggets."),
+    ("What state is it in?", "Colorado", "What state is it in? Colorado."),
 ])
 def test_a_bare_answer_is_judged_as_the_statement_it_makes(question, claim, expected):
-    from qa.reader import statement
+    from qa.statements import statement
 
     assert statement(question, claim) == expected
 
@@ -224,11 +237,11 @@ def test_a_question_naming_its_period_is_not_answered_from_older_reports():
     assert not weekday.abstained and "Ring Off" in weekday.text
 
 
-def _one_article(text: str):
+def _one_article(text: str, title: str = "Lander falls silent"):
     from qa.evidence import passage_sentences
     from qa.types import Passage
 
-    passages = [Passage("c1", "a1", "Lander falls silent", "u1", dt.date(2026, 3, 4), text, 0, len(text))]
+    passages = [Passage("c1", "a1", title, "u1", dt.date(2026, 3, 4), text, 0, len(text))]
     return passages, [s for i, p in enumerate(passages) for s in passage_sentences(p, i)]
 
 
@@ -276,6 +289,45 @@ def test_a_failed_draft_falls_back_to_the_sentence_it_cites():
                                      Draft((2,), "Brightline will defend itself vigorously.", "Brightline will appeal."),
                                      evidence, passages, evidence, CitationBuilder(passages))
     assert text.startswith("Tamura said the company had not yet decided")
+
+
+@pytest.mark.fast
+def test_the_short_answer_alone_is_the_last_candidate():
+    """The draft's sentence fails and no cited sentence holds its short answer: the short answer is
+    checked on its own, against the sentence that states it, before the reader abstains."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("Federer won his 20th and final grand slam at the 2018 Australian Open. "
+                                      "Of the majors, he won Wimbledon most often, eight times.")
+    query = Query("Which grand slam tournament did Federer win most often?")
+    invented = Draft((1,), "Nadal won it most often.", "Wimbledon")
+    text = Reader(None, None).verify(query, invented, evidence, passages, evidence, CitationBuilder(passages))
+    assert text == "Wimbledon [1]"
+    # A short answer no sentence states leaves nothing.
+    assert Reader(None, None).verify(query, Draft((1,), "Nadal won it most often.", "Roland Garros"), evidence,
+                                     passages, evidence, CitationBuilder(passages)) == ""
+
+
+def test_an_answer_sentence_leads_with_its_checked_short_form(qwen):
+    """The model's sentence is true but lacks the answer its short form gives; the judge finds the
+    short form stated by the sentence under its headline, so the answer opens with it. A short form
+    whose words the source lacks is never added, whatever the judge says."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("Scientists at a US national laboratory announced the result on Tuesday. "
+                                      "The breakthrough could someday bring clean, carbon-free power to homes.",
+                                      title="Nuclear fusion breakthrough at US laboratory")
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
+    query = Query("What energy process could someday bring carbon-free power to homes?")
+    sentence = "The breakthrough could someday bring clean, carbon-free power to homes."
+    text = reader.verify(query, Draft((2,), sentence, "nuclear fusion"), evidence, passages, evidence,
+                         CitationBuilder(passages))
+    assert text == f"Nuclear fusion. {sentence} [1]"
+    text = reader.verify(query, Draft((2,), sentence, "solar power"), evidence, passages, evidence,
+                         CitationBuilder(passages))
+    assert "solar" not in text.lower()
 
 
 @pytest.mark.fast
