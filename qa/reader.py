@@ -357,17 +357,23 @@ def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[
                question: str = "") -> bool:
     """Whether these sentences' newest article is over ``STALE_DAYS`` older than the question and
     than another retrieved article that bears on the question about as well (a sentence scoring
-    within ``TOPIC_MARGIN`` of theirs that shares the question's words they contain): an answer
-    from the story before last. A newer story on something else supersedes nothing, nor does any
-    when these sentences share no word with the question (nothing shows the newer one is on their
-    subject: an article on a lunar lander superseded a company's answer to a court ruling)."""
+    within ``TOPIC_MARGIN`` of theirs that shares the question's words they or their headline
+    contain): an answer from the story before last. A newer story on something else supersedes
+    nothing, nor does any when these sentences and their headline share no word with the question
+    (nothing shows the newer one is on their subject: an article on a lunar lander superseded a
+    company's answer to a court ruling)."""
     cited = max((passages[s.passage].published for s in group if passages[s.passage].published), default=None)
     if not cited or not as_of or (as_of - cited).days <= STALE_DAYS:
         return False
     bar = max(s.score for s in group) - TOPIC_MARGIN
-    topic = content_terms(question) & content_terms(" ".join(s.text for s in group))
+    topic = content_terms(question) & content_terms(" ".join(_headed_text(s, passages) for s in group))
     return any(s.score >= bar and (passages[s.passage].published or cited) - cited > dt.timedelta(days=STALE_DAYS)
-               and topic & content_terms(s.text) for s in ranked)
+               and topic & content_terms(_headed_text(s, passages)) for s in ranked)
+
+
+def _headed_text(s: Sentence, passages: list[Passage]) -> str:
+    """A sentence with its article's headline: what it is about, when the sentence says "he" or "it"."""
+    return f"{passages[s.passage].title} {s.text}"
 
 
 def within_period(query: Query, passages: list[Passage], ranked: list[Sentence]) -> tuple[list[Sentence], str]:

@@ -112,8 +112,14 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     # Evidence sharing no word with the question: nothing shows the newer article is on its subject.
     assert not superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24), "Which NFL star quit?")
     # As relevant by score, but not about what the evidence and the question share: another story.
-    elsewhere = Sentence(1, "Gronkowski signed with the Patriots.", 0, 20, 0.75)
-    assert not superseded([cited], [old, new], [cited, elsewhere], dt.date(2022, 6, 24), "Which NFL star retired?")
+    signing = Passage("c3", "a3", "Patriots sign a tight end", "u3", dt.date(2022, 6, 21), "He signed.", 0, 10)
+    elsewhere = Sentence(2, "Gronkowski signed with the Patriots.", 0, 20, 0.75)
+    assert not superseded([cited], [old, new, signing], [cited, elsewhere], dt.date(2022, 6, 24),
+                          "Which NFL star retired?")
+    # A sentence that names the question's subject only in its headline still bears on it.
+    quit_ = Passage("c4", "a4", "Cruz quits the NFL", "u4", dt.date(2018, 1, 5), "He is done.", 0, 11)
+    done, newer = Sentence(3, "He is done.", 0, 11, 0.80), Sentence(1, "Gronkowski quit the NFL.", 0, 20, 0.75)
+    assert superseded([done], [old, new, signing, quit_], [done, newer], dt.date(2022, 6, 24), "Which NFL star quit?")
     assert not superseded([cited], [old, new], [cited, on_topic], dt.date(2018, 1, 20))
     assert not superseded([cited], [old, new], [cited, on_topic], None)
 
