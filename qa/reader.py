@@ -231,8 +231,8 @@ class Reader:
             return ""
         text = " ".join(f"{as_written(claim, support)} " + "".join(f"[{builder.cite(s)}]" for s in support)
                         for claim, support in kept)
-        lead = leading(draft.short, query.text, *kept[0], passages) if kept and self.judge and self.checked == "judge" \
-            else ""
+        checked = kept and self.judge and self.checked == "judge"
+        lead = leading(draft.short, query.text, *kept[0], passages) if checked else ""
         return f"{lead[:1].upper()}{lead[1:].rstrip(' .')}. {text}" if lead else text
 
     def _kept(self, query: Query, claims: list[str], quoted: bool, cited: list[Sentence], evidence: list[Sentence],

@@ -43,7 +43,7 @@ def statement(question: str, claim: str) -> str:
 def asked_phrase(question: str) -> tuple[int, int] | None:
     """Where the asked-for phrase is, when it is the subject: "Which Ivy League school" up to the
     verb ("announced", "remains", "was") or a word that cannot be in it ("this week", "from"); not
-    when another subject follows ("Which menu item did KFC roll out?", "Where is it?")."""
+    when another subject follows ("Which menu item did KFC roll out?", "What state is it in?")."""
     m = _OPENING.search(question)
     if m is None:
         return None
@@ -79,7 +79,6 @@ def _in_phrase(tokens: list[re.Match], i: int, taken: int, opener: str) -> bool:
         before = tokens[i - 1].group().lower()
         after = tokens[i + 1].group().lower() if i + 1 < len(tokens) else ""
         # "Which product remains": a verb; "Which two countries are", "Which US states": a plural noun.
-        plural = before in _DETERMINERS or before in NUMBER_WORDS or before.isdigit() \
+        return before in _DETERMINERS or before in NUMBER_WORDS or before.isdigit() \
             or not before.islower() or after in _AUX
-        return plural
     return True

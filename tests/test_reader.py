@@ -178,6 +178,7 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     ("Vandals cut a fence, releasing what from their cages?", "mink", "Vandals cut a fence, releasing mink from their cages."),
     ("Which menu item did KFC roll out?", "Chicken nuggets", "Which menu item did KFC roll out? Chicken nuggets."),
     ("What state is it in?", "Colorado", "What state is it in? Colorado."),
+    ("How much money did the jury award?", "$965 million", "How much money did the jury award? $965 million."),
 ])
 def test_a_bare_answer_is_judged_as_the_statement_it_makes(question, claim, expected):
     from qa.statements import statement
