@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rd.add_argument("--split", choices=["tune", "test"], required=True)
     rd.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
     rd.add_argument("--limit", type=int, help="N items spread evenly over the split (default all)")
+    rd.add_argument("--replay", type=Path, help="an earlier run folder of this split: reuse the model's replies "
+                                                "recorded there where it is shown the same evidence (the judge "
+                                                "runs live); minutes instead of half an hour for a change to the checks")
 
     rv = kinds.add_parser("retrieval", parents=[shared],
                           help="BM25, dense and hybrid answer-recall side by side on RealTime QA questions "
@@ -72,7 +75,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     elif args.eval_kind == "reading":
         from .reading import evaluate_reading, summary_rows
 
-        run_path, results = evaluate_reading(args.data or RTQA_2022, args.split, config, args.out, store, args.limit)
+        run_path, results = evaluate_reading(args.data or RTQA_2022, args.split, config, args.out, store, args.limit,
+                                             args.replay)
     else:
         from .rtqa import evaluate_rtqa, summary_rows
 

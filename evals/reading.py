@@ -113,8 +113,11 @@ def token_f1(answer: str, gold: str) -> float:
 
 
 def evaluate_reading(data: Path, split_name: str, config: Config, out: str | None = None,
-                     store: Path | None = None, limit: int | None = None) -> tuple[Path, dict]:
-    """Ask every item of the split over its own articles; score right / abstained / wrong."""
+                     store: Path | None = None, limit: int | None = None,
+                     replay: Path | None = None) -> tuple[Path, dict]:
+    """Ask every item of the split over its own articles; score right / abstained / wrong. With
+    ``replay`` (an earlier run folder), the model's replies recorded there are reused where it is
+    shown the same evidence (see :mod:`evals.replay`)."""
     from qa import Assistant
 
     questions = split(load_folder(data), split_name)
@@ -126,12 +129,20 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
     assistant = Assistant(store_path, config)
     cfg = assistant.config
     settings = {"kind": "reading", "split": split_name, **config_settings(cfg),
-                "data": fingerprint([data / "questions.jsonl"])}
+                "data": fingerprint([data / "questions.jsonl"]), **({"replay": str(replay)} if replay else {})}
+    replayed = None
+    if replay and assistant.llm is not None:
+        from .replay import Replayed, recorded
+
+        replayed = assistant.llm = Replayed(assistant.llm, recorded(replay))
 
     def evaluate(item: ReadingItem) -> dict:
+        if replayed:
+            replayed.item = item.id
         answer = assistant.ask(item.question, as_of=item.date, articles=item.articles)
         return {"question": item.question, "date": item.date.isoformat(), "gold": item.gold,
                 "answerable": item.answerable, "answer": answer.text, "draft": answer.draft,
+                "evidence": answer.evidence, "reply": answer.reply,
                 "abstained": answer.abstained, "outcome": outcome(item, answer.text, answer.abstained),
                 "f1": None if answer.abstained else token_f1(answer.text, item.gold),
                 "seconds": answer.seconds, "mode": answer.mode}
@@ -139,6 +150,7 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
     rows, reused = run_all(items, lambda i: i.id, evaluate, ResultCache(run, settings))
     results = {"kind": "reading", "split": split_name, "data": str(data), "store": str(store_path),
                "ingest": ingest, "settings": settings, "reused_results": reused, "summary": summarise(rows),
+               "replies": {"replayed": replayed.replayed, "generated": replayed.generated} if replayed else None,
                "questions": [{"id": i.id, **r} for i, r in zip(items, rows)]}
     write_json(run / "results.json", results)
     rp.write_report(run, f"newsqa eval reading --split {split_name}", [
@@ -146,7 +158,9 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
         f"- {len(items)} items ({results['summary']['answerable']['n']} answerable, "
         f"{results['summary']['twins']['n']} unanswerable twins) of split `{split_name}`; "
         f"store `{store_path}`: {ingest['stored_articles']} articles\n"
-        f"- model `{cfg.model}`, mode `{cfg.mode}`; every question asked as of its date over its own articles\n",
+        f"- model `{cfg.model}`, mode `{cfg.mode}`; every question asked as of its date over its own articles\n"
+        + (f"- replies replayed from `{replay}` where the evidence was the same: {replayed.replayed} replayed, "
+           f"{replayed.generated} generated; the judge ran live, latency is not an answer's\n" if replayed else ""),
         "## Summary\n", rp.markdown_table(["metric", "value"], [list(r) for r in summary_rows(results)])], [])
     return run, results
 

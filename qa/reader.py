@@ -195,7 +195,7 @@ class Reader:
                            "generate", name, checked=self.checked)
         else:
             final = Answer(question, ABSTENTION, True, passages=passages, mode=mode, model=name)
-        final.draft = draft.text
+        final.draft, final.reply = draft.text, reply
         final.evidence = "\n".join(headed(evidence, passages, numbered=True))
         yield final
 

@@ -82,6 +82,8 @@ class Answer:
     checked: str = ""
     # The numbered evidence sentences the model read, under their articles' headers ("" when it read none).
     evidence: str = ""
+    # The model's reply as it came (its JSON), for replaying an evaluation run ("" without a model).
+    reply: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready form (dates as ISO strings or null)."""

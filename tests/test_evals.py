@@ -223,3 +223,44 @@ def test_bench_puts_the_rankers_side_by_side(tmp_path):
     assert rows["bm25 answer-recall (all, 2 q)"][0].startswith("@1/5/10 100.0% / 100.0%")
     # Both find every answer: the hybrid gains nothing on BM25, so its target is missed.
     assert rows["hybrid answer-recall (all, 2 q)"][1].startswith("MISSED")
+
+
+def test_eval_reading_replays_the_model_replies_of_an_earlier_run(tmp_path, capsys):
+    """A replayed run gives each item the reply its model wrote before (no generation), checked anew;
+    a reply altered in the record changes that item's answer, so the record is what is read."""
+    data = tmp_path / "rtqa"
+    data.mkdir()
+    with gzip.open(data / "articles.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for art in (BRIDGE, BAKERY):
+            fh.write(json.dumps({**art, "authors": []}) + "\n")
+    both = [BRIDGE["url"], BAKERY["url"]]
+    question = {"source": "test", "answer_in_corpus": True, "retrieved_urls": both}
+    write_jsonl(data / "questions.jsonl", [  # quiz weeks 0 and 1; the tune split is week 1
+        {**question, "id": "20220506_0", "date": "2022-05-06", "question": "Which bakery won an award?",
+         "choices": ["Rosa's", "Ana's"], "answer_index": 0, "answer": "Rosa's", "answer_urls": [BAKERY["url"]]},
+        {**question, "id": "20220513_0", "date": "2022-05-13", "question": "Which street's bridge reopened?",
+         "choices": ["Oak Street", "Elm Street"], "answer_index": 1, "answer": "Elm Street",
+         "answer_urls": [BRIDGE["url"]]},
+        {**question, "id": "20220513_1", "date": "2022-05-13", "question": "Which bread won a state award?",
+         "choices": ["Rye", "Sourdough"], "answer_index": 1, "answer": "Sourdough", "answer_urls": [BAKERY["url"]]},
+    ])
+    args = ["eval", "reading", "--split", "tune", "--data", str(data), "--model", "smollm2-135m"]
+    first, again, altered = tmp_path / "first", tmp_path / "again", tmp_path / "altered"
+    assert main(args + ["--out", str(first)]) == 0
+    recorded = _results(first)
+    asked = [q for q in recorded["questions"] if q["reply"]]
+    assert asked and all(q["evidence"] for q in asked) and recorded["replies"] is None
+
+    assert main(args + ["--out", str(again), "--replay", str(first)]) == 0
+    replayed = _results(again)
+    assert replayed["replies"] == {"replayed": len(asked), "generated": 0}
+    assert [q["answer"] for q in replayed["questions"]] == [q["answer"] for q in recorded["questions"]]
+    assert "replayed" in (again / "report.md").read_text()
+
+    bridge = next(q for q in recorded["questions"] if q["id"] == "20220513_0")
+    bridge["reply"] = '{"evidence": [1], "answer": "The Elm Street bridge reopened on Monday after repairs.", ' \
+                      '"short": "Elm Street"}'
+    (first / "results.json").write_text(json.dumps(recorded))
+    assert main(args + ["--out", str(altered), "--replay", str(first)]) == 0
+    answer = next(q for q in _results(altered)["questions"] if q["id"] == "20220513_0")
+    assert answer["outcome"] == "right" and answer["reply"] == bridge["reply"]

@@ -1,0 +1,46 @@
+"""Replaying an earlier run's model replies: the reader's checks measured in minutes, not half an hour.
+
+Generating the draft is most of an answer's time; the checks after it (statements, the judge,
+superseding, the fallbacks) are what most reader changes touch. A replayed run gives each item
+the reply recorded for it when the model is shown the same evidence, so the draft is the one the
+model wrote; the judge still runs. Where the evidence differs (a change before the draft), the
+model answers anew; a change to the prompt's wording needs a run without a replay. The judge's
+probabilities near a threshold move a little with llama.cpp's cache state, so a replay of
+unchanged code can differ from its record by an item or two in a hundred.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def recorded(run: Path) -> dict[str, tuple[str, str]]:
+    """``item id -> (evidence, reply)`` from a run folder's ``results.json`` (items without a reply left out)."""
+    rows = json.loads((run / "results.json").read_text(encoding="utf-8"))["questions"]
+    return {r["id"]: (r["evidence"], r["reply"]) for r in rows if r.get("reply") and r.get("evidence")}
+
+
+class Replayed:
+    """The assistant's model, except that a request showing the evidence of the item now asked
+    gets that item's recorded reply."""
+
+    def __init__(self, llm, replies: dict[str, tuple[str, str]]) -> None:
+        self.llm, self.replies, self.name = llm, replies, llm.name
+        self.item: str | None = None
+        self.replayed = self.generated = 0
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, **kwargs) -> Iterator[str]:
+        evidence, reply = self.replies.get(self.item, ("", ""))
+        if evidence and evidence in messages[-1]["content"]:
+            self.replayed += 1
+            return iter_once(reply)
+        self.generated += 1
+        return self.llm.stream(messages, max_tokens, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.llm, name)  # yes_probability and the rest: the real model
+
+
+def iter_once(text: str) -> Iterator[str]:
+    yield text
