@@ -316,6 +316,24 @@ def test_the_short_answer_alone_is_the_last_candidate():
                                      passages, evidence, CitationBuilder(passages)) == ""
 
 
+def test_a_failed_draft_falls_back_to_the_cited_sentence_with_the_judge(qwen):
+    """With the packaged model judging: the draft's sentence fails, the cited sentence holding its
+    short answer is judged and quoted; a short answer it does not hold leaves nothing."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("Arnaud said the team would keep listening for the lander. "
+                                      "He said Solenne would publish a full report on the mission within 60 days. "
+                                      "The lander touched down near the south pole in March.")
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
+    query = Query("When will they put out a report on what happened?")
+    written = "She said the team had not detected any moonquakes."
+    text = reader.verify(query, Draft((2,), written, "60 days"), evidence, passages, evidence, CitationBuilder(passages))
+    assert text == "He said Solenne would publish a full report on the mission within 60 days. [1]"
+    assert reader.verify(query, Draft((2,), written, "90 days"), evidence, passages, evidence,
+                         CitationBuilder(passages)) == ""
+
+
 def test_an_answer_sentence_leads_with_its_checked_short_form(qwen):
     """The model's sentence is true but lacks the answer its short form gives; the judge finds the
     short form stated by the sentence under its headline, so the answer opens with it. A short form
