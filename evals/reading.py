@@ -23,6 +23,7 @@ from qa.markers import strip_markers
 
 from . import report as rp
 from .matching import contains, words
+from .replay import Replayed, recorded
 from .rtqa import RTQAQuestion, load_folder, parse_date, select, subset
 from .runs import ResultCache, config_settings, run_all, run_dir, write_json
 from .stores import build_store, fingerprint
@@ -120,6 +121,7 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
     shown the same evidence (see :mod:`evals.replay`)."""
     from qa import Assistant
 
+    replies = recorded(replay) if replay else None
     questions = split(load_folder(data), split_name)
     urls = set().union(*(q.urls for q in questions))
     articles_file = subset(data, urls)
@@ -131,10 +133,8 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
     settings = {"kind": "reading", "split": split_name, **config_settings(cfg),
                 "data": fingerprint([data / "questions.jsonl"]), **({"replay": str(replay)} if replay else {})}
     replayed = None
-    if replay and assistant.llm is not None:
-        from .replay import Replayed, recorded
-
-        replayed = assistant.llm = Replayed(assistant.llm, recorded(replay))
+    if replies is not None and assistant.llm is not None:
+        replayed = assistant.llm = Replayed(assistant.llm, replies)
 
     def evaluate(item: ReadingItem) -> dict:
         if replayed:

@@ -17,7 +17,11 @@ from pathlib import Path
 
 def recorded(run: Path) -> dict[str, tuple[str, str]]:
     """``item id -> (evidence, reply)`` from a run folder's ``results.json`` (items without a reply left out)."""
-    rows = json.loads((run / "results.json").read_text(encoding="utf-8"))["questions"]
+    path = run / "results.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["questions"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not the results of a reading run to replay ({exc.__class__.__name__})") from None
     return {r["id"]: (r["evidence"], r["reply"]) for r in rows if r.get("reply") and r.get("evidence")}
 
 

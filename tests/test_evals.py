@@ -264,3 +264,6 @@ def test_eval_reading_replays_the_model_replies_of_an_earlier_run(tmp_path, caps
     assert main(args + ["--out", str(altered), "--replay", str(first)]) == 0
     answer = next(q for q in _results(altered)["questions"] if q["id"] == "20220513_0")
     assert answer["outcome"] == "right" and answer["reply"] == bridge["reply"]
+    capsys.readouterr()
+    assert main(args + ["--replay", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere/results.json: not the results of a reading run to replay" in capsys.readouterr().err
