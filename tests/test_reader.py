@@ -334,6 +334,23 @@ def test_a_failed_draft_falls_back_to_the_cited_sentence_with_the_judge(qwen):
                          CitationBuilder(passages)) == ""
 
 
+def test_a_bare_answer_rests_on_the_sentence_that_names_it(qwen):
+    """The model cites a sentence of the right article that does not name its answer: the answer is
+    not taken as stated there (the article naming it elsewhere is not enough), but from the
+    sentence that names it."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("Wendy's had the slowest drive-thru of the chains in the study. "
+                                      "The average time at all restaurants was 226.3 seconds.",
+                                      title="Drive-thru times slow to a crawl")
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
+    builder = CitationBuilder(passages)
+    text = reader.verify(Query("Which chain had the slowest drive-thru in the study?"), Draft((2,), "Wendy's", "Wendy's"),
+                         evidence, passages, evidence, builder)
+    assert text == "Wendy's [1]" and builder.citations[0].quote.startswith("Wendy's had the slowest")
+
+
 def test_an_answer_sentence_leads_with_its_checked_short_form(qwen):
     """The model's sentence is true but lacks the answer its short form gives; the judge finds the
     short form stated by the sentence under its headline, so the answer opens with it. A short form
