@@ -292,13 +292,11 @@ class Reader:
                 passages: list[Passage]) -> bool:
         text = " ".join(s.text for s in group)
         articles = {passages[s.passage].article_id for s in group}
-        context = " ".join([*dict.fromkeys(passages[s.passage].header for s in group),
-                            *(s.text for s in evidence if passages[s.passage].article_id in articles)])
+        context = with_headers([s for s in evidence if passages[s.passage].article_id in articles], passages)
         # A bare answer is what its sentences name: "Wendy's" is not stated by "The average time ...
         # was 226.3 seconds" because the article names Wendy's elsewhere.
-        headers = " ".join(dict.fromkeys(passages[s.passage].header for s in group))
         bare = len(words(claim)) <= FRAGMENT_WORDS
-        if not grounded(claim, text, question, f"{headers} {text}" if bare else context):
+        if not grounded(claim, text, question, with_headers(group, passages) if bare else context):
             log.debug("not grounded: %r in %r", claim, text)
             return False
         p_yes = self.judge(judge_messages(statement(question, claim), "\n".join(headed(group, passages)))) \
@@ -337,11 +335,16 @@ def leading(short: str, question: str, claim: str, support: list[Sentence], pass
     to the question) and it holds words the sentence lacks, every one of them in the support or its
     headline: "Nuclear fusion" before "The breakthrough could someday bring clean power ..."."""
     adds_to_claim = content_terms(short) - content_terms(question) - content_terms(claim)
-    source = " ".join([*dict.fromkeys(passages[s.passage].header for s in support), *(s.text for s in support)])
     if len(words(claim)) <= FRAGMENT_WORDS or answer_type(question) == "yes/no" or not adds_to_claim \
-            or not adds_to_claim <= content_terms(source):
+            or not adds_to_claim <= content_terms(with_headers(support, passages)):
         return ""
     return as_written(short, support)
+
+
+def with_headers(sentences: list[Sentence], passages: list[Passage]) -> str:
+    """The sentences after their articles' headers (headline, byline, date; each once): what a claim's
+    names and words may come from."""
+    return " ".join([*dict.fromkeys(passages[s.passage].header for s in sentences), *(s.text for s in sentences)])
 
 
 def as_written(claim: str, support: list[Sentence]) -> str:
