@@ -22,6 +22,9 @@ class Page:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
+    # Answer only once this many requests are in flight (or after 5 s): concurrency that a loaded
+    # machine's thread scheduling cannot hide.
+    together: int = 0
     length: bool = True  # send Content-Length (else the body ends when the connection closes)
 
 
@@ -40,6 +43,7 @@ class LocalWeb:
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> LocalWeb:
@@ -82,8 +86,11 @@ class LocalWeb:
             self.log.append(Hit(request.path, {k.lower(): v for k, v in request.headers.items()}))
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self._arrived.notify_all()
         try:
             page = self.routes.get(path) or Page(b"not found", "text/plain", 404)
+            with self._arrived:
+                self._arrived.wait_for(lambda: self.in_flight >= page.together, timeout=5.0)
             time.sleep(page.delay)
             etag = f'"{hashlib.sha1(page.body).hexdigest()[:12]}"'
             modified = page.headers.get("Last-Modified")

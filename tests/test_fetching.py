@@ -113,7 +113,7 @@ def test_an_unreachable_robots_txt_keeps_us_away(web):
 @pytest.mark.parametrize("per_host", [1, 2])
 def test_at_most_per_host_requests_at_once(web, per_host):
     for n in range(6):
-        web.routes[f"/p{n}"] = Page(ARTICLE, delay=0.15)
+        web.routes[f"/p{n}"] = Page(ARTICLE, delay=0.15, together=per_host)
     fetcher = loopback_fetcher(per_host=per_host)
     fetcher.fetch(web.url("/a"))  # robots.txt (a 404 here: no rules) is read before the race
     threads = [threading.Thread(target=fetcher.fetch, args=(web.url(f"/p{n}"),)) for n in range(6)]
