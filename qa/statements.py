@@ -14,9 +14,9 @@ _AUX = frozenset("is are was were has have had did does do will would can could"
 _PRONOUNS = frozenset("i you he she it we they".split())
 _DETERMINERS = frozenset("the a an this that these those his her its their".split())
 # Words that end the asked-for phrase: "which age group this week", "releasing what from their cages".
-_BOUNDARY = _DETERMINERS | frozenset(
-    "in on at to from for by with after before since during over into about as than of who whom whose "
-    "which and or but not".split()) | _PRONOUNS
+_LINKS = frozenset("in on at to from for by with after before since during over into about as than of who whom "
+                   "whose which and or but not".split())
+_BOUNDARY = _DETERMINERS | _LINKS | _PRONOUNS
 # The asked-for phrase opens with "who" starting a sentence, or "what"/"which"/"how many"/"how much"
 # anywhere but after a comma (there "which" opens a relative clause); never in a contraction ("Who's").
 _OPENING = re.compile(r"(?:^|(?<=[.?!]\s))who\b(?!['’])|(?:^|(?<=[.?!]\s)|(?<=[^,]\s))"
@@ -59,9 +59,23 @@ def asked_phrase(question: str) -> tuple[int, int] | None:
             end = tokens[i - 1].end()
     rest = [t.group().lower() for t in tokens[i:i + 2]]
     if rest[:1] and (rest[0] in ("did", "does", "do") or rest[0] in _PRONOUNS
-                     or rest[0] in _AUX and rest[1:] and rest[1] in _PRONOUNS):
+                     or rest[0] in _AUX and rest[1:] and rest[1] in _PRONOUNS
+                     or rest[0] in ("is", "are", "was", "were") and _participle(tokens[i + 2:])):
         return None
     return m.start(), end
+
+
+def _participle(tokens: list[re.Match]) -> bool:
+    """Whether an "-ing" word comes before a preposition or the end: then a subject stands between
+    the auxiliary and it ("What is the FTC saying about the deal?"), and the asked-for phrase is its
+    object."""
+    for t in tokens:
+        word = t.group().lower()
+        if not word[0].isalnum() or word in _LINKS:
+            return False
+        if word.endswith("ing") and len(word) > 4:
+            return True
+    return False
 
 
 def _in_phrase(tokens: list[re.Match], i: int, taken: int, opener: str) -> bool:

@@ -179,6 +179,9 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     ("Which menu item did KFC roll out?", "Chicken nuggets", "Which menu item did KFC roll out? Chicken nuggets."),
     ("What state is it in?", "Colorado", "What state is it in? Colorado."),
     ("How much money did the jury award?", "$965 million", "How much money did the jury award? $965 million."),
+    ("What is the FTC saying about the deal?", "nothing", "What is the FTC saying about the deal? nothing."),
+    ("Which team is LeBron joining?", "the Lakers", "Which team is LeBron joining? the Lakers."),
+    ("What is causing the outage?", "A fire", "A fire is causing the outage."),
 ])
 def test_a_bare_answer_is_judged_as_the_statement_it_makes(question, claim, expected):
     from qa.statements import statement
