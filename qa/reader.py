@@ -120,9 +120,7 @@ class Query:
 def select_evidence(ranked: list[Sentence], passages: list[Passage], budget: int = EVIDENCE_CHARS) -> list[Sentence]:
     """The best relevant sentences, each with a neighbour either side, within ``budget`` characters;
     grouped by article (best article first), in reading order within each. Instructions never enter."""
-    doc: dict[str, list[Sentence]] = {}
-    for s in sorted(ranked, key=lambda s: s.start):
-        doc.setdefault(passages[s.passage].article_id, []).append(s)
+    doc = by_article(sorted(ranked, key=lambda s: s.start), passages)
     chosen: dict[tuple[str, int], Sentence] = {}
     used = 0
     for best in ranked:
@@ -284,11 +282,8 @@ class Reader:
         match, unless newer coverage has superseded them. One article: a sentence stitched from
         two stories ("Andrew Whitworth, a former New York Giants wide receiver") states neither."""
         match = best_match(claim, evidence)
-        by_article: dict[str, list[Sentence]] = {}
-        for s in cited:
-            by_article.setdefault(passages[s.passage].article_id, []).append(s)
         terms = content_terms(claim)
-        for group in (*by_article.values(), [match] if match and match not in cited else []):
+        for group in (*by_article(cited, passages).values(), [match] if match and match not in cited else []):
             group = bearing(terms, group)
             if group and superseded(group, passages, ranked, query.as_of, query.text):
                 log.debug("superseded: %r", claim)
@@ -322,11 +317,8 @@ def uncorroborated(claim: str, question: str, evidence: list[Sentence], passages
     one (best sentence within ``TOPIC_MARGIN``) and at most one of them (headers included) names
     what ``claim`` adds to the question."""
     added = content_terms(claim) - content_terms(question)
-    by_article: dict[str, list[Sentence]] = {}
-    for s in evidence:
-        by_article.setdefault(passages[s.passage].article_id, []).append(s)
     bar = max((s.score for s in evidence), default=0.0) - TOPIC_MARGIN
-    bearing_on = [group for group in by_article.values() if max(s.score for s in group) >= bar]
+    bearing_on = [group for group in by_article(evidence, passages).values() if max(s.score for s in group) >= bar]
     naming = sum(added <= content_terms(with_headers(group, passages)) for group in bearing_on)
     return bool(added) and len(bearing_on) >= 2 and naming <= 1
 
@@ -362,6 +354,14 @@ def leading(short: str, question: str, claim: str, support: list[Sentence], pass
             or not adds_to_claim <= content_terms(with_headers(support, passages)):
         return ""
     return as_written(short, support)
+
+
+def by_article(sentences: Sequence[Sentence], passages: list[Passage]) -> dict[str, list[Sentence]]:
+    """The sentences grouped by article, articles and sentences in the order given."""
+    groups: dict[str, list[Sentence]] = {}
+    for s in sentences:
+        groups.setdefault(passages[s.passage].article_id, []).append(s)
+    return groups
 
 
 def with_headers(sentences: list[Sentence], passages: list[Passage]) -> str:
