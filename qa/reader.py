@@ -279,17 +279,15 @@ class Reader:
     def _support(self, query: Query, claim: str, cited: list[Sentence], evidence: list[Sentence],
                  passages: list[Passage], ranked: list[Sentence]) -> list[Sentence] | None:
         """The sentences that state ``claim``: the cited ones of one article, else the best lexical
-        match, else either with its neighbours in the evidence, unless newer coverage has superseded them. One article: a sentence stitched from
+        match, unless newer coverage has superseded them. One article: a sentence stitched from
         two stories ("Andrew Whitworth, a former New York Giants wide receiver") states neither."""
         match = best_match(claim, evidence)
         terms = content_terms(claim)
-        groups = [bearing(terms, g) for g in (*by_article(cited, passages).values(),
-                                               [match] if match and match not in cited else []) if g]
-        # Failing those alone, each with its neighbours: the answer may be named in the sentence before.
-        for group in [*groups, *filter(None, (widened(g, evidence, passages) for g in groups))]:
-            if superseded(group, passages, ranked, query.as_of, query.text):
+        for group in (*by_article(cited, passages).values(), [match] if match and match not in cited else []):
+            group = bearing(terms, group)
+            if group and superseded(group, passages, ranked, query.as_of, query.text):
                 log.debug("superseded: %r", claim)
-            elif self._states(query.text, claim, group, evidence, passages):
+            elif group and self._states(query.text, claim, group, evidence, passages):
                 return group
         return None
 
@@ -356,16 +354,6 @@ def leading(short: str, question: str, claim: str, support: list[Sentence], pass
             or not adds_to_claim <= content_terms(with_headers(support, passages)):
         return ""
     return as_written(short, support)
-
-
-def widened(group: list[Sentence], evidence: list[Sentence], passages: list[Passage]) -> list[Sentence]:
-    """``group`` with the sentences next to it in the evidence from the same article (none when it
-    has no such neighbour): "Ivanka Trump." is named in the sentence before the one citing her words."""
-    around = {i + d for i, s in enumerate(evidence) if s in group for d in (-1, 0, 1)}
-    article = {passages[s.passage].article_id for s in group}
-    wide = [evidence[i] for i in sorted(around) if 0 <= i < len(evidence)
-            and passages[evidence[i].passage].article_id in article]
-    return wide if len(wide) > len(group) else []
 
 
 def by_article(sentences: Sequence[Sentence], passages: list[Passage]) -> dict[str, list[Sentence]]:

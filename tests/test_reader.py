@@ -448,26 +448,3 @@ def test_the_support_is_the_cited_sentences_that_bear_the_claim():
     assert [s.text for s in bearing(content_terms("The strikes killed at least 25 people."), evidence)] == [holds]
     # A claim none of them words (a name the headline gives) keeps them all.
     assert bearing(content_terms("Kataib Hezbollah"), evidence) == evidence
-
-
-
-@pytest.mark.fast
-def test_a_cited_sentence_is_read_with_its_neighbours_when_alone_it_does_not_state_the_answer():
-    """The model cites the sentence quoting her while the one before it names her: neither alone
-    states the answer (a judge that needs both says so), together they do, so it stands, citing
-    both. A name the neighbours do not hold still fails."""
-    from qa.citations import CitationBuilder
-    from qa.reader import Draft, Query, Reader
-
-    named = "One notable absence from Governor Vell's campaign launch: his daughter Ingrid Vell."
-    quoted = "The former adviser issued a statement saying she would not take part in the campaign this time."
-    passages, evidence = _one_article(f"{named} {quoted} The launch drew about 2,000 supporters to the fairground.",
-                                      title="Vell launches re-election bid")
-    reader = Reader(None, lambda messages: 0.9 if named in messages[-1]["content"] and quoted in messages[-1]["content"]
-                    else 0.2)
-    query = Query("Which of Governor Vell's children said she will not be involved in his campaign?")
-    builder = CitationBuilder(passages)
-    text = reader.verify(query, Draft((2,), "Ingrid Vell", "Ingrid Vell"), evidence, passages, evidence, builder)
-    assert text.startswith("Ingrid Vell [") and [c.quote for c in builder.citations][:2] == [named, quoted]
-    assert reader.verify(query, Draft((2,), "Marta Vell", "Marta Vell"), evidence, passages, evidence,
-                         CitationBuilder(passages)) == ""
