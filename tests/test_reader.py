@@ -109,6 +109,9 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     on_topic, off_topic = Sentence(1, "Gronkowski retired.", 0, 20, 0.75), Sentence(1, "Gronkowski retired.", 0, 20, 0.40)
     assert superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24), "Which NFL star retired?")
     assert not superseded([cited], [old, new], [cited, off_topic], dt.date(2022, 6, 24), "Which NFL star retired?")
+    # Newer coverage scoring a little lower (0.15 here) still bears on the question.
+    nearly = Sentence(1, "Gronkowski retired.", 0, 20, 0.65)
+    assert superseded([cited], [old, new], [cited, nearly], dt.date(2022, 6, 24), "Which NFL star retired?")
     # Evidence sharing no word with the question: nothing shows the newer article is on its subject.
     assert not superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24), "Which NFL star quit?")
     # As relevant by score, but not about what the evidence and the question share: another story.
