@@ -261,11 +261,17 @@ class Reader:
     def _answers(self, question: str, short: str, claim: str, support: list[Sentence], passages: list[Passage]) -> bool:
         """Whether the support states the short answer as the answer to the question: "Israel elected
         its first-ever leftist leader this week", not only the true sentence the answer quotes. A
-        short form of a sentence or more ("17 seats needed to gain control") is judged as it stands;
-        an answer that is its own short form already was; a short one that adds nothing to the
-        question says nothing to check."""
-        if not self.judge or words(short) == words(claim) \
-                or not content_terms(short) - content_terms(question) or answer_type(question) == "yes/no":
+        short form of a sentence or more ("17 seats needed to gain control") is judged as it stands,
+        and must offer the kind of answer asked, as an answer sentence must ("The lawsuit was filed
+        in March" gives no amount); an answer that is its own short form already was judged. A short
+        form made of the question's own words is judged too: "Kestrel" for "Which bank is lending
+        Kestrel the $900 million?" states "Kestrel is lending Kestrel the $900 million"."""
+        if answer_type(question) == "yes/no":  # the cited sentences are quoted: no short form to check
+            return True
+        if len(words(short)) > FRAGMENT_WORDS and not offers_answer(question, short):
+            log.debug("short form offers no answer: %r", short)
+            return False
+        if not self.judge or not words(short) or words(short) == words(claim):
             return True
         p_yes = self.judge(judge_messages(statement(question, short), "\n".join(headed(support, passages))))
         log.debug("answers %.2f: %r", p_yes or 0.0, short)

@@ -305,6 +305,24 @@ def test_a_failed_draft_falls_back_to_the_sentence_it_cites():
 
 
 @pytest.mark.fast
+def test_a_sentence_short_form_must_offer_the_answer_asked():
+    """A short form of a sentence or more is held to what an answer sentence is: for "how much", a
+    sentence naming no amount is no answer, however true (the model copied the wrong sentence)."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    filed = "The lawsuit was filed in March by Dolores Okafor, a 44-year-old hospice nurse from Gresham."
+    seeks = "The suit seeks statutory damages of up to $1,000 per person."
+    passages, evidence = _one_article(f"{filed} {seeks}", "Renters sue Brightline")
+    query = Query("How much could each renter get if the tenants win?")
+    copied = Draft((1,), filed, "The lawsuit was filed in March by Dolores Okafor.")
+    assert Reader(None, None).verify(query, copied, evidence, passages, evidence, CitationBuilder(passages)) == ""
+    answered = Draft((2,), seeks, "The suit seeks up to $1,000 per person.")
+    assert Reader(None, None).verify(query, answered, evidence, passages, evidence,
+                                     CitationBuilder(passages)) == f"{seeks} [1]"
+
+
+@pytest.mark.fast
 def test_the_short_answer_alone_is_the_last_candidate():
     """The draft's sentence fails and no cited sentence holds its short answer: the short answer is
     checked on its own, against the sentence that states it, before the reader abstains."""
@@ -338,6 +356,23 @@ def test_a_failed_draft_falls_back_to_the_cited_sentence_with_the_judge(qwen):
     assert text == "He said Solenne would publish a full report on the mission within 60 days. [1]"
     assert reader.verify(query, Draft((2,), written, "90 days"), evidence, passages, evidence,
                          CitationBuilder(passages)) == ""
+
+
+def test_a_short_form_in_the_questions_own_words_is_judged(qwen):
+    """The model copies a sentence on the topic and gives as its short form a name the question
+    already holds: put into the question it says nothing the sentence states, so no answer; the same
+    short form that does answer its question passes."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    loan = "Kestrel said it would fund the cash portion with existing reserves and a new $900 million term loan."
+    passages, evidence = _one_article(loan, "Kestrel to buy Marlow for $2.1 billion")
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
+    copied = Draft((1,), loan, "Kestrel")
+    assert reader.verify(Query("Which bank is lending Kestrel the $900 million?"), copied, evidence, passages,
+                         evidence, CitationBuilder(passages)) == ""
+    assert reader.verify(Query("Which company said it would take out a $900 million term loan?"), copied, evidence,
+                         passages, evidence, CitationBuilder(passages)) == f"{loan} [1]"
 
 
 def test_a_bare_answer_rests_on_the_sentence_that_names_it(qwen):
