@@ -270,6 +270,20 @@ def summary_rows(results: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def pool_note(results: dict) -> str:
+    """What a ``--limit`` run's pool is: only the selected questions' articles (a smaller, easier
+    pool), or a given store holding more, such as the whole corpus."""
+    if results["selected"] == results["of"]:
+        return ""
+    ingest = results["ingest"]
+    named = ingest["articles"] + ingest["skipped"]
+    pool = (f"the store holds {ingest['stored_articles']} articles, more than the {named} they name"
+            if ingest["stored_articles"] > named else
+            "the store holds only the articles their retrieved_urls/answer_urls name, a smaller and easier pool "
+            "than the full one")
+    return f" (the {results['selected']} questions are spread evenly over the file; {pool})"
+
+
 def _write_report(run: Path, results: dict) -> None:
     s, st, ingest = results["summary"], results["settings"], results["ingest"]
     plots = rp.write_plots(run, {"all questions": s["answer_recall_at_k"],
@@ -277,9 +291,7 @@ def _write_report(run: Path, results: dict) -> None:
                            "Gold answer in the top k passages (as of the quiz date)",
                            [q["seconds"] for q in results["questions"]])
     how, mc_all, mc_aic = _mc_headline(s)
-    subset = "" if results["selected"] == results["of"] else (
-        f" (the {results['selected']} questions are spread evenly over the file; the store holds only the "
-        "articles their retrieved_urls/answer_urls name, a smaller and easier pool than the full one)")
+    subset = pool_note(results)
     setup = (f"- data: `{results['data']}`; {results['selected']} of {results['of']} questions{subset}\n"
              f"- store `{results['store']}`: {ingest['stored_articles']} articles, {ingest['stored_chunks']} chunks "
              f"({ingest['summary']}{', reused' if ingest.get('reused') else ''})\n"

@@ -186,6 +186,18 @@ def test_eval_rtqa_limit_ingests_only_needed_articles_and_llm_confirms_choices(t
     assert len(q["mc_llm_p_yes"]) == 4 and all(0.0 <= p <= 1.0 for p in q["mc_llm_p_yes"])
     assert q["mc_llm"] == max(range(4), key=q["mc_llm_p_yes"].__getitem__)
     assert "LLM yes/no" in capsys.readouterr().out
+    assert "the store holds only the articles" in (run / "report.md").read_text()
+
+
+@pytest.mark.fast
+def test_a_limited_rtqa_run_says_which_pool_it_read():
+    from evals.rtqa import pool_note
+
+    run = {"selected": 60, "of": 708, "ingest": {"articles": 0, "skipped": 400, "stored_articles": 400}}
+    assert "holds only the articles" in pool_note(run)
+    run["ingest"]["stored_articles"] = 4638  # a whole-corpus --store
+    assert "holds 4638 articles, more than the 400 they name" in pool_note(run)
+    assert pool_note({**run, "selected": 708}) == ""
 
 
 def test_eval_retrieval_puts_bm25_dense_and_hybrid_side_by_side(tmp_path, capsys):
