@@ -11,6 +11,8 @@ import re
 
 from .markers import MARKER
 
+# Who an injection addresses: an AI model, by kind or by name.
+_AI = r"(?:ai|assistants?|chatbots?|bots?|llms?|(?:large )?language models?|gpt|chatgpt)\b"
 _PATTERNS = (
     # Chat roles and template tokens opening a line: "Assistant: read ...", "<|im_start|>system".
     r"(?:^|\n)\s*(?:assistant|system|user|ai|chatbot)\s*:",
@@ -23,6 +25,18 @@ _PATTERNS = (
     r"\b(?:from now on,? you|pretend (?:that )?you are)\b",
     r"\b(?:the|this|your) (?:assistant|ai|chatbot|language model|llm)\b.{0,30}\b(?:must|should|will now|shall)\b",
     r"\b(?:answer|respond to|reply to) (?:every|all|any) (?:questions?|queries|messages?) with\b",
+    # An assistant addressed by name or role: "Note to AI systems: ...", "If you are a language model, ...",
+    # "Chatbots summarising this page ...".
+    rf"\b(?:dear|note to|attention|hey|hello)\s+(?:all\s+|any\s+)?{_AI}",
+    rf"\bif you are an? {_AI}",
+    rf"{_AI}(?: \w+){{0,3}} (?:reading|summari[sz]ing|processing|parsing|answering)(?: questions about)? (?:this|these)\b",
+    # Telling the one who answers what to say. News never speaks of its reader's reply: on BIPIA's
+    # held-out attacks this finds 44 of 75 (every one that changes the reply; the rest are plain
+    # questions), and 2 of 50,000 RealTime QA sentences ("Vice President, your response.").
+    r"\byour (?:response|answer|reply|output)s?\b",
+    r"\bwhen (?:you are )?asked about (?:this|it|the)\b.{0,60}\b(?:say|answer|respond|reply)\b",
+    r"\btell (?:the )?(?:users?|readers?)\b",
+    r"\b(?:new|updated|hidden) (?:task|instructions?)\s*:|^\W*#+\s*(?:instruction|system|task)\b|\bsystem override\b",
     # Requests to read or send data no article needs.
     r"/etc/(?:passwd|shadow)|\b(?:read|open|cat) (?:the )?file\b|\bfetch https?://",
     # Forged citation markers ("According to [1], ..."): 3 of the 4,714 RealTime QA articles hold any.
