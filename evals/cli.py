@@ -1,5 +1,6 @@
-"""``newsqa eval`` (``qa``: a Q&A file, ``rtqa``: a RealTime QA folder, ``reading``: the reader's dev set,
-``retrieval``: the rankers side by side), registered through the ``newsqa.commands`` entry point."""
+"""``newsqa eval`` (``qa``: a Q&A file, ``hostile``: the same with attacks planted in its documents, ``rtqa``:
+a RealTime QA folder, ``reading``: the reader's dev set, ``retrieval``: the rankers side by side), registered
+through the ``newsqa.commands`` entry point."""
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ RTQA_2022 = REPO.parent / "shared" / "data" / "realtimeqa-2022"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``eval qa``, ``eval rtqa``, ``eval reading`` and ``eval retrieval`` under the ``newsqa``
-    command's subparsers."""
+    """Add ``eval qa``, ``eval hostile``, ``eval rtqa``, ``eval reading`` and ``eval retrieval`` under the
+    ``newsqa`` command's subparsers."""
     ev = subparsers.add_parser("eval", help="evaluate answers, citations and retrieval on a benchmark")
     ev.set_defaults(run=run)
     kinds = ev.add_subparsers(dest="eval_kind", required=True)
@@ -32,6 +33,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     qa.add_argument("--judge", default="auto",
                     help="citation support judge: 'auto' (the answering model, lexical without one), "
                          "'lexical', or a model name / .gguf path")
+
+    ho = kinds.add_parser("hostile", parents=[shared],
+                          help="a Q&A file answered over its documents as they are and with attack sentences "
+                               "planted in them: answers carrying attack text, and what the attacks cost")
+    ho.add_argument("file", type=Path)
+    ho.add_argument("--docs", type=Path, action="append", help="folders of .txt/.md articles (repeatable; "
+                                                               "default seeds/articles/)")
+    ho.add_argument("--attacks", type=Path, required=True,
+                    help="JSON list of attack sentences, or an object of such lists (BIPIA's text_attack_test.json)")
+    ho.add_argument("--per-article", type=int, default=8, help="attacks planted in each article (default 8)")
 
     rt = kinds.add_parser("rtqa", parents=[shared], help="a RealTime QA folder: articles.jsonl.gz + questions.jsonl")
     rt.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
@@ -68,6 +79,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
         docs = args.docs or [REPO / "seeds" / "articles"]
         run_path, results = evaluate_qa(args.file, docs, config, args.out, store, args.judge)
+    elif args.eval_kind == "hostile":
+        from .hostile import evaluate_hostile, summary_rows
+
+        run_path, results = evaluate_hostile(args.file, args.docs or [REPO / "seeds" / "articles"], args.attacks,
+                                             config, args.out, args.per_article)
     elif args.eval_kind == "retrieval":
         from .retrieval import evaluate_retrieval, summary_rows
 
