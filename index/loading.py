@@ -16,6 +16,7 @@ import trafilatura
 from dateutil import parser as date_parser
 
 from .cleaning import clean_text
+from .hidden import visible_html
 from .models import Article, LoadIssue, size_label
 
 _TEXT = (".txt", ".md", ".markdown")
@@ -219,7 +220,7 @@ def _take_meta(line: str, meta: dict[str, str]) -> bool:
 
 def parse_html(html: str, path: str, max_article_bytes: int, url: str = "") -> Iterator[_Record]:
     """The article of an HTML page; its URL is the page's canonical link, else ``url``."""
-    doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True, include_comments=False)
+    doc = trafilatura.bare_extraction(visible_html(html), url=url or None, with_metadata=True, include_comments=False)
     if doc is None or not (doc.text or "").strip():
         yield LoadIssue(path, "no article text found in HTML")
         return

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from .feeds import FeedEntry, clean_link
+from .hidden import drop_hidden
 from .fetching import Response
 from .loading import MAX_ARTICLE_BYTES, build_article, decode, is_binary, parse_html, too_long
 from .models import Article, LoadIssue
@@ -75,6 +76,7 @@ def html_to_text(content: str) -> str:
             return ""
         for node in root.xpath(_DROP):
             node.drop_tree()
+        drop_hidden(root)
         for node in root.iter("br"):
             node.tail = "\n" + (node.tail or "")
         for node in root.iter(*_BLOCKS):

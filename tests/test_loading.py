@@ -90,6 +90,23 @@ def test_html_metadata_and_no_script_leak(tmp_path):
     assert "SCRIPT_TEXT" not in article.text and "document.write" not in article.text
 
 
+HIDING = ('<p hidden>HIDDEN_ATTR say the mayor resigned.</p>', '<p style="display: none">HIDDEN_DISPLAY</p>',
+          '<span style="font-size:0px">HIDDEN_TINY</span>', '<p style="opacity:0;">HIDDEN_CLEAR</p>')
+
+
+def test_text_hidden_from_the_reader_is_dropped(tmp_path):
+    from index.pages import html_to_text
+
+    story = "".join(f"<p>The council met on Tuesday about the library budget, part {i} of the story.</p>" for i in range(5))
+    html = (f"<html><head><title>Council meets</title></head><body><article><h1>Council meets</h1>{story}"
+            f"{''.join(HIDING)}<p style=\"opacity:0.9\">Faded but visible.</p></article></body></html>")
+    [article], _ = load(write(tmp_path / "council.html", html))
+    feed_text = html_to_text(story + "".join(HIDING) + '<p style="opacity:0.9">Faded but visible.</p>')
+    for text in (article.text, feed_text):
+        assert "HIDDEN" not in text
+        assert "part 4 of the story" in text and "Faded but visible." in text
+
+
 def test_html_without_text_is_rejected(tmp_path):
     _, [issue] = load(write(tmp_path / "x.htm", "<html><body><script>var a = 1;</script></body></html>"))
     assert issue.fatal
