@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from index.models import (Feed, FeedResult, IngestReport, LoadIssue, RefreshReport, ReindexReport, StoredArticle,
                           date_label)
 
+from .untrusted import is_instruction
+
 __all__ = ["Answer", "Citation", "Feed", "FeedResult", "IngestReport", "LoadIssue", "Passage", "RefreshReport",
            "ReindexReport", "StoredArticle"]
 
@@ -32,9 +34,11 @@ class Passage:
 
     @property
     def header(self) -> str:
-        """How the article is introduced to the model: headline, byline, date."""
-        by = f", written by {self.authors.replace('; ', ', ')}" if self.authors else ""
-        return f'Article "{self.title}"{by}, published {self.date_label}'
+        """How the article is introduced to the model: headline, byline, date. A headline or byline
+        written as an instruction to an assistant is withheld, as such sentences are."""
+        title = "(headline withheld)" if is_instruction(self.title) else self.title
+        by = f", written by {self.authors.replace('; ', ', ')}" if self.authors and not is_instruction(self.authors) else ""
+        return f'Article "{title}"{by}, published {self.date_label}'
 
 
 @dataclass(frozen=True)
