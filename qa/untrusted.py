@@ -12,14 +12,21 @@ import re
 from .markers import MARKER
 
 # Who an injection addresses: an AI model, by kind or by name.
-_AI = r"(?:ai|assistants?|chatbots?|bots?|llms?|(?:large )?language models?|gpt|chatgpt)\b"
+_NAMES = r"(?:chatgpt|gpt|claude|gemini|copilot|bard)"
+_AI = (rf"(?:ai(?: tools?| systems?)?|assistants?|chatbots?|bots?|llms?|(?:large )?language models?|{_NAMES}"
+       r"|summari[sz]ers?|summari[sz]ation (?:engines?|tools?)|automated (?:readers?|summaries|systems?))\b")
 _PATTERNS = (
     # Chat roles and template tokens opening a line: "Assistant: read ...", "<|im_start|>system".
     r"(?:^|\n)\s*(?:assistant|system|user|ai|chatbot)\s*:",
-    r"<\|[a-z_]+\|>|\[/?inst\]|<</?sys>>",
+    r"<\|[a-z_]+\|>|\[/?inst\]|<</?sys>>|</?system>|[\"']role[\"']\s*:\s*[\"']system",
+    # Named assistants opening a line: "Copilot: ...", "ChatGPT, Claude and Gemini: ...".
+    rf"^\W*{_NAMES}(?:\s*(?:,|and)\s*{_NAMES})*\s*:",
     # Commands about the conversation itself.
     r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|these\s+)?"
     r"(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+)?(?:instructions?|prompts?)\b",
+    # The same in Spanish, French and German.
+    r"\b(?:instrucciones|consignes|instructions|anweisungen) (?:anteriores|previas|précédentes|antérieures)\b"
+    r"|\b(?:vorherigen|bisherigen|vorigen) anweisungen\b",
     r"\bsystem (?:prompt|notice|instructions?)\b|\b(?:developer|hidden) (?:prompt|instructions?)\b",
     r"\byou are now (?:an? |the )?(?:\w+ )?(?:assistant|ai|chatbot|language model|model)\b",
     r"\b(?:from now on,? you|pretend (?:that )?you are)\b",
@@ -27,15 +34,17 @@ _PATTERNS = (
     r"\b(?:answer|respond to|reply to) (?:every|all|any) (?:questions?|queries|messages?) with\b",
     # An assistant addressed by name or role: "Note to AI systems: ...", "If you are a language model, ...",
     # "Chatbots summarising this page ...".
-    rf"\b(?:dear|note to|attention|hey|hello)\s+(?:all\s+|any\s+)?{_AI}",
+    rf"\b(?:dear|note (?:to|for)|attention|hey|hello)\s+(?:all\s+|any\s+)?{_AI}|\bto (?:any|all|every) {_AI}",
     rf"\bif you are an? {_AI}",
-    rf"{_AI}(?: \w+){{0,3}} (?:reading|summari[sz]ing|processing|parsing|answering)(?: questions about)? (?:this|these)\b",
+    rf"{_AI}(?: \w+){{0,3}} (?:reading|summari[sz]ing|processing|parsing|answering|citing|quoting|relaying)"
+    r"(?: questions about)? (?:this|these)\b",
     # Telling the one who answers what to say. News never speaks of its reader's reply: on BIPIA's
     # held-out attacks this finds 44 of 75 (every one that changes the reply; the rest are plain
     # questions), and 2 of 50,000 RealTime QA sentences ("Vice President, your response.").
     r"\byour (?:response|answer|reply|output)s?\b",
     r"\bwhen (?:you are )?asked about (?:this|it|the)\b.{0,60}\b(?:say|answer|respond|reply)\b",
-    r"\btell (?:the )?(?:users?|readers?)\b",
+    r"\b(?:tell|ask) (?:the )?(?:users?|readers?)\b|^\W*before (?:answering|replying|responding),",
+    r"\b(?:if|when|whenever|whatever) (?:anyone|someone|the users?|the readers?|users|readers) (?:asks?|mentions?)\b",
     r"\b(?:new|updated|hidden) (?:task|instructions?)\s*:|^\W*#+\s*(?:instruction|system|task)\b|\bsystem override\b",
     # Requests to read or send data no article needs.
     r"/etc/(?:passwd|shadow)|\b(?:read|open|cat) (?:the )?file\b|\bfetch https?://",
@@ -45,6 +54,12 @@ _PATTERNS = (
 _INSTRUCTION = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 
 
+# Letters spread out ("I g n o r e") and invisible characters hide a command from the patterns.
+_SPREAD = re.compile(r"\b(\w) (?=\w\b)")
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
+
+
 def is_instruction(sentence: str) -> bool:
     """Whether a sentence addresses an assistant as a command rather than reporting news."""
-    return _INSTRUCTION.search(sentence) is not None
+    text = _INVISIBLE.sub("", sentence)
+    return _INSTRUCTION.search(text) is not None or _INSTRUCTION.search(_SPREAD.sub(r"\1", text)) is not None
