@@ -13,8 +13,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from .feeds import FeedEntry, clean_link
-from .hidden import drop_hidden
 from .fetching import Response
+from .hidden import drop_hidden
 from .loading import MAX_ARTICLE_BYTES, build_article, decode, is_binary, parse_html, too_long
 from .models import Article, LoadIssue
 

@@ -1,9 +1,11 @@
 """Article text is untrusted: sentences written as instructions to an assistant are never evidence.
 
 News reports instructions ("the mayor told residents to stay home") but does not address the
-reader's assistant, speak in chat roles, ask for a system prompt, or carry citation markers of
-its own. A sentence that does is a prompt injection, not reporting: it is kept out of what the
-model reads, quotes and cites.
+reader's assistant, speak in chat roles, ask for a system prompt, tell whoever answers what to
+write, or carry citation markers of its own. A sentence that does is a prompt injection, not
+reporting: it is kept out of what the model reads, quotes and cites. The rules were measured on
+attacks written apart from them (BIPIA's test split; a second, hand-written set) and on the
+RealTime QA corpus's 354,900 sentences for false alarms (README, *How answers are checked*).
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ _PATTERNS = (
     r"(?: questions about)? (?:this|these)\b",
     # Telling the one who answers what to say. News never speaks of its reader's reply: on BIPIA's
     # held-out attacks this finds 44 of 75 (every one that changes the reply; the rest are plain
-    # questions), and 2 of 50,000 RealTime QA sentences ("Vice President, your response.").
+    # questions), and 22 of the RealTime QA corpus's 354,900 sentences (debate moderators' "Senator,
+    # your response?", "Your answer may depend on where you live").
     r"\byour (?:response|answer|reply|output)s?\b",
     r"\bwhen (?:you are )?asked about (?:this|it|the)\b.{0,60}\b(?:say|answer|respond|reply)\b",
     r"\b(?:tell|ask) (?:the )?(?:users?|readers?)\b|^\W*before (?:answering|replying|responding),",
