@@ -37,8 +37,9 @@ def shares_run(a: str, b: str, run: int = 8) -> bool:
     """
     wa, wb = words(a), words(b)
     n = min(run, len(wa), len(wb))
-    return n > 0 and bool(_ngrams(wa, n) & _ngrams(wb, n))
+    return n > 0 and bool(ngrams(wa, n) & ngrams(wb, n))
 
 
-def _ngrams(ws: list[str], n: int) -> set[tuple[str, ...]]:
+def ngrams(ws: list[str], n: int) -> set[tuple[str, ...]]:
+    """Every run of ``n`` consecutive words."""
     return {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}

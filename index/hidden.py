@@ -20,10 +20,12 @@ def hidden(element) -> bool:
     return element.get("hidden") is not None or bool(_HIDING_STYLE.search(style))
 
 
-def drop_hidden(root) -> None:
-    """Remove every hidden element (with its text; the text after it stays) from an lxml tree."""
-    for element in [e for e in root.iter() if isinstance(e.tag, str) and hidden(e)]:
+def drop_hidden(root) -> int:
+    """Remove every hidden element (with its text; the text after it stays) from an lxml tree; how many."""
+    found = [e for e in root.iter() if isinstance(e.tag, str) and hidden(e)]
+    for element in found:
         element.drop_tree()
+    return len(found)
 
 
 def visible_html(html: str) -> str:
@@ -35,7 +37,4 @@ def visible_html(html: str) -> str:
         root = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         return html
-    if not any(isinstance(e.tag, str) and hidden(e) for e in root.iter()):
-        return html
-    drop_hidden(root)
-    return lxml_html.tostring(root, encoding="unicode")
+    return lxml_html.tostring(root, encoding="unicode") if drop_hidden(root) else html
