@@ -59,10 +59,14 @@ _INSTRUCTION = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 
 # Letters spread out ("I g n o r e") and invisible characters hide a command from the patterns.
 _SPREAD = re.compile(r"\b(\w) (?=\w\b)")
+_SPREAD_WORD = re.compile(r"(?:\b\w ){4}\w\b")
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 
 
 def is_instruction(sentence: str) -> bool:
     """Whether a sentence addresses an assistant as a command rather than reporting news."""
     text = _INVISIBLE.sub("", sentence)
-    return _INSTRUCTION.search(text) is not None or _INSTRUCTION.search(_SPREAD.sub(r"\1", text)) is not None
+    if _INSTRUCTION.search(text):
+        return True
+    # Only a sentence with letters spread out is worth a second search, joined up.
+    return bool(_SPREAD_WORD.search(text)) and _INSTRUCTION.search(_SPREAD.sub(r"\1", text)) is not None
