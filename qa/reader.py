@@ -51,11 +51,13 @@ ABSTENTION = "The sources don't say."
 RELEVANCE_GATE = 0.3
 # Best-ranked sentences considered for an extractive answer.
 ANSWER_CANDIDATES = 5
-# Characters of evidence the model reads: the best sentences with a neighbour each side. On the
-# RealTime QA tune split the gold answer is in the prompt for 77% of answerable questions at
-# 1,400 characters, 79% at 1,800 and 80% at most; prompt reading (~70 tokens/s here) is most of
-# an answer's time, and 1,800 characters put the median answer at 12 s. Session 9, tune (100 items):
-# 1,800 gave one more right answer and three fewer twins abstained for 20% more latency.
+# Characters of evidence the model reads. On the RealTime QA tune split, with each of the best
+# sentences read with a neighbour either side, the gold answer was in the prompt for 77% of
+# answerable questions at 1,400 characters, 79% at 1,800 and 80% at most; prompt reading (~70
+# tokens/s here) is most of an answer's time, and 1,800 characters put the median answer at 12 s.
+# Session 9, tune (100 items): 1,800 gave one more right answer and three fewer twins abstained for
+# 20% more latency. Session 18: neighbours for the best sentence only, from eight passages (four
+# an article) instead of four (two): 89 of 116 prompts hold the gold answer, against 87.
 EVIDENCE_CHARS = 1400
 # The judge's P(yes) that the cited sentences state an answer sentence, below which it is dropped.
 # Tune split (54 answerable, 46 unanswerable): 0.5 keeps 30 right answers and abstains on 27
@@ -122,18 +124,19 @@ class Query:
 
 
 def select_evidence(ranked: list[Sentence], passages: list[Passage], budget: int = EVIDENCE_CHARS) -> list[Sentence]:
-    """The best relevant sentences, each with a neighbour either side, within ``budget`` characters;
-    grouped by article (best article first), in reading order within each. Instructions never enter."""
+    """The best relevant sentences within ``budget`` characters, the best one with a neighbour either
+    side (what "it" and "the show" refer to), the others alone; grouped by article (best article
+    first), in reading order within each. Instructions never enter."""
     doc = by_article(sorted(ranked, key=lambda s: s.start), passages)
     chosen: dict[tuple[str, int], Sentence] = {}
     used = 0
-    for best in ranked:
+    for rank, best in enumerate(ranked):
         if best.score < RELEVANCE_GATE or used >= budget:
             break
         article = passages[best.passage].article_id
         sents = doc[article]
         i = sents.index(best)
-        for s in sents[max(0, i - 1):i + 2]:
+        for s in [best, *sents[max(0, i - 1):i + 2]] if rank == 0 else [best]:
             if (article, s.start) not in chosen and not is_instruction(s.text) and used + len(s.text) <= budget:
                 chosen[(article, s.start)] = s
                 used += len(s.text)

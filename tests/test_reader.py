@@ -68,6 +68,43 @@ def news_store(tmp_path_factory):
     return store
 
 
+@pytest.mark.fast
+def test_only_the_best_sentence_brings_its_neighbours():
+    """The best sentence comes with what "it" refers to; the budget goes on other ranked sentences
+    rather than on their neighbours."""
+    from qa.evidence import Sentence
+    from qa.reader import select_evidence
+    from qa.types import Passage
+
+    texts = {"a": ["A one.", "A two.", "A three.", "A four.", "A five."], "b": ["B one.", "B two.", "B three."]}
+    passages = [Passage(f"{k}#0", k, k, "", None, " ".join(v), 0, 0) for k, v in texts.items()]
+    scores = {"A three.": 0.9, "B two.": 0.7, "A five.": 0.6}
+    sentences = [Sentence(i, t, 10 * j, 10 * j + len(t), scores.get(t, 0.1))
+                 for i, v in enumerate(texts.values()) for j, t in enumerate(v)]
+    ranked = sorted(sentences, key=lambda s: s.score, reverse=True)
+    chosen = [s.text for s in select_evidence(ranked, passages, budget=1000)]
+    assert chosen == ["A two.", "A three.", "A four.", "A five.", "B two."]
+
+
+def test_a_long_article_is_read_past_its_first_two_chunks(news_store):
+    """With a few articles in the store, the one asked about is read from more than two of its
+    chunks: the sentence that answers in other words ("last confirmed signal") is often in a later one."""
+    from qa import Assistant
+
+    passages = Assistant(news_store, model="none").retrieve("When did Wayfarer last phone home?")
+    lander = [p for p in passages if p.title.startswith("Private Lunar Lander")]
+    assert len(lander) >= 3
+    assert any("03:42 GMT" in p.text for p in lander)
+
+
+def test_every_chunk_of_a_short_article_alone_in_the_store_is_read(seeded_store):
+    """The seed article is three chunks: at two an article, a third of it was never read."""
+    from qa import Assistant
+
+    passages = Assistant(seeded_store, model="none").retrieve("Who wrote the article?")
+    assert len(passages) == 3 and len({p.chunk_id for p in passages}) == 3
+
+
 def test_padded_answer_is_cut_to_the_sentences_that_answer(qwen):
     """True sentences from the passages that do not answer the question are dropped."""
     from qa.citations import CitationBuilder
