@@ -81,7 +81,7 @@ def test_eval_qa_on_the_seed_file(tmp_path, capsys):
     assert len(results["questions"]) == 18 and "lexical" in results["judge"]
     s = results["summary"]
     for key in ("correct", "answer_correct", "abstention_correct", "citation_recall", "citation_precision",
-                "cited_evidence", "evidence_hit_at_4", "latency"):
+                "cited_evidence", f"evidence_hit_at_{results['settings']['top_k']}", "latency"):
         assert key in s
     assert len(s["evidence_hit_at_k"]) == 10 and s["latency"]["n"] == 18
     q01 = results["questions"][0]
