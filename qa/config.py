@@ -37,7 +37,7 @@ class Config:
     # The passages an answer's sentences are ranked from. Four, two an article, left the answer
     # chunks of a long article unread; eight, four an article, with the evidence's best sentence alone
     # given neighbours, put the gold answer in the prompt for 89 of 116 answerable RealTime QA tune
-    # questions against 86 (README, Measuring the reader).
+    # questions against 87 (real runs; README, Measuring the reader).
     top_k: int = 8
     candidates: int = 30
     max_per_article: int = 4
