@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .evidence import STOP, content_terms, negated, numbers
+from .evidence import FRAGMENT_WORDS, STOP, content_terms, negated, numbers
 from .tokens import WORD, words
 
 # Quantities beyond what ``numbers`` reads ("hundreds", "a dozen", "half").
@@ -35,8 +35,6 @@ _TYPES = (
 )
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
-# Up to this many words, an answer is a bare fragment ("Priya Raman"), not a sentence restating the question.
-FRAGMENT_WORDS = 6
 
 
 def answer_type(question: str) -> str | None:

@@ -19,6 +19,8 @@ STOP = frozenset(
     "would should will may might must not no nor according said say says yes anything anyone anybody something "
     "someone somebody everything everyone".split()
 )
+# Up to this many words, an answer is a bare fragment ("Priya Raman"), not a sentence restating the question.
+FRAGMENT_WORDS = 6
 # Share of a claim's content terms the evidence must have, overall and among those the question lacks.
 SUPPORT_RECALL = 0.5
 ADDED_RECALL = 0.8
@@ -155,13 +157,17 @@ def grounded(claim: str, evidence: str, question: str = "", context: str = "") -
     "a nurse from Gresham" is in Oregon a few sentences on), numbers from the question.
     Polarity: a negated claim needs the same terms negated in the evidence, and a positive claim
     must not rest on terms the evidence negates ("offered no proof" never verifies "proof was
-    offered").
+    offered"). Not a bare answer to a negated question: it completes that question, so it may sit
+    in what its evidence negates ("Ramon Estévez" to "... he regrets not using his birth name
+    professionally. What is it?" on "the star regrets not professionally going by Ramon Estévez").
     """
     claim_terms = content_terms(claim)
     named = content_terms(evidence) | content_terms(context)
     denied = negated_terms(evidence)
     if negated(claim):
         polarity_ok = overlap(negated_terms(claim), denied)
+    elif len(words(claim)) <= FRAGMENT_WORDS and negated(question):
+        polarity_ok = True
     else:
         # "Yes" to "Has the government reacted?" asserts the question itself.
         asserted = claim_terms | (content_terms(question) if words(claim)[:1] == ["yes"] else set())

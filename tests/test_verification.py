@@ -104,6 +104,16 @@ def test_a_negation_ends_with_its_clause():
     assert not supports("A red wave materialized.", FETTERMAN, question)
 
 
+def test_a_bare_answer_to_a_negated_question_may_sit_in_what_the_evidence_negates():
+    question = ("In an interview, Martin Sheen said he regrets not using his birth name professionally. "
+                "What is it?")
+    evidence = "Martin Sheen's birth name is on his legal documents, but he regrets not professionally going by Ramon Estévez."
+    assert grounded("Ramon Estévez", evidence, question)
+    # A sentence keeps its own polarity, and so does a bare answer to a question that negates nothing.
+    assert not grounded("Professionally, the actor has always gone by the name Ramon Estévez.", evidence, question)
+    assert not grounded("Ramon Estévez", evidence, "What name did Martin Sheen go by professionally?")
+
+
 def test_ages_in_other_words_and_numbers_from_the_question():
     assert supports("Biden is 80 years old.", "President Joe Biden turns 80 on Sunday.", "What is Biden's age?")
     assert not supports("Biden is 81 years old.", "President Joe Biden turns 80 on Sunday.", "What is Biden's age?")
