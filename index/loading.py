@@ -41,6 +41,9 @@ _META = (
     ("url", re.compile(r"(?i)url\s*:\s*(\S+)")),
 )
 
+# A first line labelled as the headline ("Title: ..."): the label is not part of it.
+_TITLE_LABEL = re.compile(r"(?i)^(?:title|headline)\s*:\s*(?=\S)")
+
 _Record = Article | LoadIssue
 
 
@@ -193,7 +196,7 @@ def _parse_text(text: str, path: str) -> Iterator[_Record]:
     if start is None:
         yield LoadIssue(path, "no article text")
         return
-    title = lines[start].strip().lstrip("#").strip()
+    title = _TITLE_LABEL.sub("", lines[start].strip().lstrip("#").strip())
     body = lines[start + 1 :]
     meta: dict[str, str] = {}
     for edge in (0, -1):

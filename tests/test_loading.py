@@ -49,6 +49,12 @@ def test_txt_with_metadata_lines(tmp_path):
     assert article.source == str(path)
 
 
+def test_a_labelled_title_line_loses_its_label(tmp_path):
+    path = write(tmp_path / "a.txt", "Title: City passes budget\nAuthor: Jane Doe\nURL: https://example.com/b\n\n" + BODY)
+    [article], issues = load(path)
+    assert (issues, article.title, article.authors, article.text) == ([], "City passes budget", ("Jane Doe",), BODY)
+
+
 def test_markdown_title_byline_and_written_date(tmp_path):
     path = write(tmp_path / "note.md", "# Budget passes\n\nBy Jane Doe\nPublished: January 5, 2020\n\n" + BODY)
     [article], _ = load(path)
