@@ -12,7 +12,8 @@ asks, must be stated too: a true sentence from a neighbouring story is not an an
 or "No" (the answer, or the short answer to a yes/no question) is replaced by the cited sentences
 on the question's topic, quoted; so is a draft whose sentences all fail (on other questions, the
 cited sentences holding the short answer; failing those, the short answer alone), through the same
-checks. A bare answer is given as its source writes it ("$19 million"); an answer sentence that
+checks. Who wrote an article is read from its byline (``byline``), not asked of the model. A
+bare answer is given as its source writes it ("$19 million"); an answer sentence that
 lacks its checked short form leads with it. Every threshold is calibrated on the RealTime QA tune split
 (``newsqa eval reading --split tune``); a fallback to the best extractive sentence (not the cited
 one) before abstaining was measured there and did not pay (no right answer gained, three
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 
 from index.chunking import split_sentences
 
+from .byline import asks_author, byline_answer
 from .answer_type import FRAGMENT_WORDS, answer_type, bare_reply, offers_answer
 from .citations import CitationBuilder
 from .evidence import Sentence, best_match, content_terms, grounded, overlap, supports
@@ -178,6 +180,10 @@ class Reader:
         """Answers as they firm up: in the default mode the extractive answer first, then the final one."""
         question = query.text
         ranked, before = within_period(query, passages, ranked)
+        if asks_author(question):  # a byline is read, not inferred
+            yield byline_answer(question, passages, ranked) or \
+                Answer(question, ABSTENTION, True, passages=passages, mode="extract")
+            return
         extracted = extract_answer(question, passages, ranked)
         relevant = bool(ranked) and ranked[0].score >= RELEVANCE_GATE
         if before and not relevant:  # only older reports bear on it: say how old

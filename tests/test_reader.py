@@ -129,6 +129,35 @@ def test_padded_answer_is_cut_to_the_sentences_that_answer(qwen):
     assert all(c.quote in c.passage for c in builder.citations)
 
 
+@pytest.mark.fast
+@pytest.mark.parametrize("question, asks", [
+    ("Who wrote it?", True),
+    ("who reported the Wayfarer story?", True),
+    ("Who's the reporter behind the article on the moon lander going quiet?", True),
+    ("Which journalist wrote the piece?", True),
+    ("What is the author's name?", True),
+    ("Who wrote the letter to Biden?", False),  # a letter in the news, not the article
+    ("Who is the author of the book?", False),
+    ("Who reported the attack to police?", False),
+    ("Why does the writer call this an act of war?", False),  # what the writer thinks, not who
+])
+def test_which_questions_ask_for_the_byline(question, asks):
+    from qa.byline import asks_author
+
+    assert asks_author(question) is asks
+
+
+def test_a_byline_question_is_answered_from_the_byline_not_from_names_in_the_text(news_store):
+    """The model once named the mission director quoted in the article; the byline is read instead."""
+    from qa import Assistant
+
+    a = Assistant(news_store, model="none")
+    answer = a.ask("Who's the reporter behind the article on the Wayfarer moon lander going quiet?")
+    assert not answer.abstained and answer.text.startswith("Owen Castellano wrote") and "Arnaud" not in answer.text
+    assert {c.title for c in answer.citations} == {"Private Lunar Lander Wayfarer Goes Silent Hours After Touchdown"}
+    assert a.ask("Who wrote the story about the Mars sample return mission's budget cuts?").abstained
+
+
 def test_followup_with_a_pronoun_is_answered_from_the_right_article(news_store):
     from qa import Assistant
 
@@ -228,6 +257,7 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
      "Uber announced this week the return of shared rides."),
     ("Pilots picketed this week. Which airline's pilots walked out?", "Southwest", "Pilots picketed this week. Southwest pilots walked out."),
     ("Who's Ingrid Halvorsen?", "a planetary scientist", "a planetary scientist is Ingrid Halvorsen."),
+    ("Who's Kestrel's boss?", "Helen Varga is Kestrel's CEO.", "Helen Varga is Kestrel's CEO."),  # a clause already
     ("What's the name of the base?", "K-1", "K-1 is the name of the base."),
     ("Pilots picketed. Which airline were they from?", "Southwest", "Pilots picketed. Which airline were they from? Southwest."),
     ("The bill, which passed in May, was signed by whom?", "Ana Ruiz", "The bill, which passed in May, was signed by whom? Ana Ruiz."),
