@@ -34,7 +34,7 @@ def asks_author(question: str) -> bool:
 
 def byline_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer | None:
     """The byline of the article whose sentence ranks best for the question, cited to that sentence;
-    None when that article has none (or one written as an instruction), or when it is not the
+    None (ask the model) when that article has none (or one written as an instruction), or when it is not the
     article asked about: the question names a topic (beyond "it") of which the article's retrieved
     text holds less than half the words (an article on a lunar lander for "the story about the Mars
     mission's budget cuts")."""

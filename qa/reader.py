@@ -12,7 +12,7 @@ asks, must be stated too: a true sentence from a neighbouring story is not an an
 or "No" (the answer, or the short answer to a yes/no question) is replaced by the cited sentences
 on the question's topic, quoted; so is a draft whose sentences all fail (on other questions, the
 cited sentences holding the short answer; failing those, the short answer alone), through the same
-checks. Who wrote an article is read from its byline (``byline``), not asked of the model. A
+checks. Who wrote an article is read from its byline (``byline``) when it has one, not asked of the model. A
 bare answer is given as its source writes it ("$19 million"); an answer sentence that
 lacks its checked short form leads with it. Every threshold is calibrated on the RealTime QA tune split
 (``newsqa eval reading --split tune``); a fallback to the best extractive sentence (not the cited
@@ -180,9 +180,9 @@ class Reader:
         """Answers as they firm up: in the default mode the extractive answer first, then the final one."""
         question = query.text
         ranked, before = within_period(query, passages, ranked)
-        if asks_author(question):  # a byline is read, not inferred
-            yield byline_answer(question, passages, ranked) or \
-                Answer(question, ABSTENTION, True, passages=passages, mode="extract")
+        byline = byline_answer(question, passages, ranked) if asks_author(question) else None
+        if byline:  # read, not inferred; an article without one may name its writer in its text
+            yield byline
             return
         extracted = extract_answer(question, passages, ranked)
         relevant = bool(ranked) and ranked[0].score >= RELEVANCE_GATE
