@@ -116,7 +116,7 @@ def ingest_records(
 def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], tokenizer: Tokenizer,
              chunk_tokens: int, overlap: int, stages: dict[str, float]) -> Iterator[_Batch | LoadIssue]:
     """Load issues as they come, and batches of at least ``BATCH_CHUNKS`` chunks of new or changed articles."""
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # id -> text hash of its first article in this run
     batch = _Batch()
     while True:
         with _timed(stages, "load+clean"):
@@ -126,11 +126,15 @@ def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], tokeni
         if isinstance(item, LoadIssue):
             yield item
             continue
+        if seen.get(item.id, item.text_hash) != item.text_hash:  # the first is kept: a rerun changes nothing
+            yield LoadIssue(item.source, f"another article in this run has the same id {item.id}; the first one is kept")
+            continue
         batch.read += 1
-        if item.id in seen or known.get(item.id) == item.text_hash:
+        unchanged = item.id in seen or known.get(item.id) == item.text_hash
+        seen[item.id] = item.text_hash
+        if unchanged:
             batch.skipped += 1
             continue
-        seen.add(item.id)
         batch.replaced += item.id in known
         with _timed(stages, "chunk"):
             chunks = article_chunks(item, tokenizer, chunk_tokens, overlap)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 
@@ -14,6 +15,10 @@ def date_label(day: dt.date | None) -> str:
 def size_label(n: int) -> str:
     """A byte count as limits are reported: MB from 1 MiB on."""
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n} bytes"
+
+
+# Control characters a message shows escaped, so that it stays one line.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class LoadIssue:
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
         kind = "error" if self.fatal else "warning"
-        return f"{kind}: {where}: {self.message}"
+        return _CONTROLS.sub(lambda m: repr(m.group())[1:-1], f"{kind}: {where}: {self.message}")
 
 
 @dataclass(frozen=True)

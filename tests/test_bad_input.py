@@ -77,6 +77,54 @@ def test_bad_batch_names_every_bad_input_and_stores_the_good_articles(tmp_path):
     assert "Malmö" in answer.text and answer.citations[0].title == "Ferry service resumes in Malmö"
 
 
+def test_hostile_lines_and_names_are_named_in_one_line_and_the_good_articles_kept(tmp_path):
+    """Found by a hostile-input probe (session 19): each of these once crashed the run or lost the
+    good articles beside it, stored a title that rewrites the terminal, or made reruns flip."""
+    import gzip
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = {"url": "https://example.com/ok", "title": "Tram line opens", "text": "The new tram line opened on Monday."}
+    with open(inbox / "deep.jsonl", "w") as fh:
+        fh.write(json.dumps(good) + "\n" + "[" * 200_000 + "]" * 200_000 + "\n")
+    (inbox / "surrogate.jsonl").write_text('{"url": "https://example.com/s", "title": "Bad \\ud800 title", '
+                                           '"text": "A lone \\udc00 surrogate in a ferry story."}\n')
+    same = [{"url": "https://example.com/same", "title": "Same URL v1", "text": "The first version of the story."},
+            {"url": "https://example.com/same", "title": "Same URL v2", "text": "A second, other story."}]
+    write_jsonl(inbox / "same.jsonl", same)
+    (inbox / "escape.txt").write_text("\x1b]0;PWNED\x07\x1b[31mRed headline\x1b[0m\n\nThe harbour reopened today.")
+    (inbox / "long.txt").write_text("Headline " * 5_000 + "\n\nThe plant opens in June.")
+    with gzip.open(inbox / "cut.jsonl.gz", "wb") as fh:
+        fh.write(b"".join(json.dumps({"url": f"https://example.com/cut/{n}", "title": f"Cut {n}",
+                                      "text": f"Story number {n} of a file cut short."}).encode() + b"\n" for n in range(50)))
+    data = (inbox / "cut.jsonl.gz").read_bytes()
+    (inbox / "cut.jsonl.gz").write_bytes(data[:-10])  # the gzip trailer and the last lines are gone
+    with open(os.fsencode(inbox) + b"/bad\xffname.txt", "w") as fh:
+        fh.write("Library extends hours\n\nThe library now opens at seven.")  # named in no UTF-8
+    with open(inbox / "new\nline.txt", "w"):
+        pass
+
+    a = Assistant(tmp_path / "store", model="none")
+    seen: list[LoadIssue] = []
+    report = a.ingest([inbox], on_issue=seen.append)
+    messages = {(Path(i.source.split(":")[0]).name, i.message) for i in seen}
+    assert ("deep.jsonl", "malformed JSON: nested too deeply") in messages
+    assert ("same.jsonl", "another article in this run has the same id https://example.com/same; the first one is kept") \
+        in messages
+    assert any(name == "cut.jsonl.gz" and m.startswith("corrupt gzip file") for name, m in messages)
+    assert all("\n" not in str(i) for i in seen)  # the file name's newline is shown escaped
+    stored = {art.title: art for art in a.articles()}
+    assert {"Tram line opens", "Bad ? title", "Same URL v1", "Red headline", "Library extends hours",
+            "Cut 0"} <= set(stored)
+    assert sum(t.startswith("Cut ") for t in stored) >= 40  # the lines before the damage
+    assert "" in stored and stored[""].chunks > 1  # a first line the size of a page is body, not headline
+    [surrogate] = load_paths(inbox / "surrogate.jsonl")
+    assert surrogate.text == "A lone ? surrogate in a ferry story."
+    assert assert_consistent(a.config.store).keys() == {art.id for art in stored.values()}
+    again = a.ingest([inbox], on_issue=lambda issue: None)
+    assert (again.replaced, again.articles) == (0, 0) and report.articles == len(stored)
+
+
 @pytest.mark.fast
 def test_huge_gzipped_jsonl_line_is_skipped_in_bounded_memory(tmp_path):
     import gzip
