@@ -32,7 +32,7 @@ _CONTROLS = bytes(b for b in range(32) if b not in b"\n\r\t\f")
 _SPACES = re.compile(r"\s+")
 # Terminal escape sequences (colours, a window title), then C0 and C1 control characters but tab,
 # newline and carriage return.
-_CONTROL_CHARS = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?)?"
+_UNSHOWABLE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?)?"
                             r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Longer first lines of a text file are body, and longer headlines are cut: each chunk is embedded
 # with its headline (a 540 KB first line made a 1,877-chunk, 2.9 GB store of a 300-word article).
@@ -331,7 +331,7 @@ def split_authors(raw: object) -> list[str]:
 def _valid(s: str) -> str:
     """``s`` without what cannot be stored or shown as text: unpaired surrogates (a JSON "\\ud800", a
     file name that is not UTF-8) become "?", terminal escapes and control characters are dropped."""
-    return _CONTROL_CHARS.sub("", s.encode("utf-8", "replace").decode("utf-8"))
+    return _UNSHOWABLE.sub("", s.encode("utf-8", "replace").decode("utf-8"))
 
 
 def _normalise(s: str) -> str:

@@ -33,11 +33,11 @@ def asks_author(question: str) -> bool:
 
 
 def byline_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer | None:
-    """The byline of the article whose sentence ranks best for the question, cited to that sentence;
-    None (ask the model) when that article has none (or one written as an instruction), or when it is not the
-    article asked about: the question names a topic (beyond "it") of which the article's retrieved
-    text holds less than half the words (an article on a lunar lander for "the story about the Mars
-    mission's budget cuts")."""
+    """The byline of the article whose sentence ranks best for the question, cited to that sentence.
+    None (the model is asked) when that article has none, or one written as an instruction, or when
+    it is not the article asked about: the question names a topic (beyond "it") of which the
+    article's retrieved text holds less than half the words (an article on a lunar lander for "the
+    story about the Mars mission's budget cuts")."""
     if not ranked:
         return None
     best = ranked[0]
