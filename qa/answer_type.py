@@ -62,7 +62,7 @@ def offers_answer(question: str, sentence: str) -> bool:
             and not (kind == "yes/no" and words(sentence)[:1] in (["yes"], ["no"])):
         return False  # it only restates the question; "Yes, ..." to a yes/no question answers it
     if kind in ("name", "agent"):
-        return bool(_names(sentence) - content_terms(question))
+        return bool(names_in(sentence) - content_terms(question))
     if kind == "number":
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _SCALE_WORDS)
     if kind == "span":
@@ -75,7 +75,7 @@ def offers_answer(question: str, sentence: str) -> bool:
     return True
 
 
-def _names(text: str) -> set[str]:
+def names_in(text: str) -> set[str]:
     """Stemmed capitalised words that are not days or months: candidate names."""
     found = [w for w in WORD.findall(text) if w[0].isupper() and w.lower() not in STOP | TIME_WORDS]
     return content_terms(" ".join(found))

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from index.chunking import split_sentences
 
 from .byline import asks_author, byline_answer
-from .answer_type import FRAGMENT_WORDS, answer_type, bare_reply, offers_answer
+from .answer_type import FRAGMENT_WORDS, answer_type, bare_reply, names_in, offers_answer
 from .citations import CitationBuilder
 from .evidence import Sentence, best_match, content_terms, grounded, overlap, supports
 from .prompting import answer_messages, headed, judge_messages
@@ -407,17 +407,26 @@ def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[
     """Whether these sentences' newest article is over ``STALE_DAYS`` older than the question and
     than another retrieved article that bears on the question about as well (a sentence scoring
     within ``NEWER_MARGIN`` of theirs that shares the question's words they or their headline
-    contain): an answer from the story before last. A newer story on something else supersedes
-    nothing, nor does any when these sentences and their headline share no word with the question
-    (nothing shows the newer one is on their subject: an article on a lunar lander superseded a
-    company's answer to a court ruling)."""
+    contain, and whose article names something theirs names): an answer from the story before last.
+    A newer story on something else supersedes nothing, nor does any when these sentences and their
+    headline share no word with the question (nothing shows the newer one is on their subject: an
+    article on a lunar lander superseded a company's answer to a court ruling), nor one whose
+    article shares no name with theirs (the lander's "report" superseded a screening report's
+    estimate of renters)."""
     cited = max((passages[s.passage].published for s in group if passages[s.passage].published), default=None)
     if not cited or not as_of or (as_of - cited).days <= STALE_DAYS:
         return False
     bar = max(s.score for s in group) - NEWER_MARGIN
     topic = content_terms(question) & content_terms(" ".join(_headed_text(s, passages) for s in group))
+    named = _article_names({passages[s.passage].article_id for s in group}, passages)
     return any(s.score >= bar and (passages[s.passage].published or cited) - cited > dt.timedelta(days=STALE_DAYS)
-               and topic & content_terms(_headed_text(s, passages)) for s in ranked)
+               and topic & content_terms(_headed_text(s, passages))
+               and named & _article_names({passages[s.passage].article_id}, passages) for s in ranked)
+
+
+def _article_names(articles: set[str], passages: list[Passage]) -> set[str]:
+    """The names (capitalised words, not days or months) in these articles' headlines and retrieved text."""
+    return names_in(" ".join(f"{p.title}. {p.text}" for p in passages if p.article_id in articles))
 
 
 def _headed_text(s: Sentence, passages: list[Passage]) -> str:

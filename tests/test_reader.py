@@ -196,8 +196,8 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     from qa.reader import superseded
     from qa.types import Passage
 
-    old = Passage("c1", "a1", "Cruz retires", "u1", dt.date(2018, 1, 5), "Victor Cruz retired.", 0, 20)
-    new = Passage("c2", "a2", "Gronkowski retires", "u2", dt.date(2022, 6, 21), "Gronkowski retired.", 0, 20)
+    old = Passage("c1", "a1", "Cruz retires", "u1", dt.date(2018, 1, 5), "Victor Cruz retired from the NFL.", 0, 32)
+    new = Passage("c2", "a2", "Gronkowski retires", "u2", dt.date(2022, 6, 21), "Gronkowski left the NFL.", 0, 24)
     cited = Sentence(0, "Victor Cruz retired.", 0, 20, 0.80)
     on_topic, off_topic = Sentence(1, "Gronkowski retired.", 0, 20, 0.75), Sentence(1, "Gronkowski retired.", 0, 20, 0.40)
     assert superseded([cited], [old, new], [cited, on_topic], dt.date(2022, 6, 24), "Which NFL star retired?")
@@ -216,6 +216,14 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     quit_ = Passage("c4", "a4", "Cruz quits the NFL", "u4", dt.date(2018, 1, 5), "He is done.", 0, 11)
     done, newer = Sentence(3, "He is done.", 0, 11, 0.80), Sentence(1, "Gronkowski quit the NFL.", 0, 20, 0.75)
     assert superseded([done], [old, new, signing, quit_], [done, newer], dt.date(2022, 6, 24), "Which NFL star quit?")
+    # Newer, on the question's words, but another story: the two articles name nothing in common (a
+    # lunar lander's "report" and a tenant-screening report's estimate).
+    lander = Passage("c5", "a5", "Lander goes silent", "u5", dt.date(2022, 6, 21), "Wayfarer sent a report.", 0, 23)
+    report = Sentence(4, "Wayfarer sent a report.", 0, 23, 0.75)
+    estimate = Passage("c6", "a6", "Screening lawsuit", "u6", dt.date(2022, 1, 5), "Okafor's lawyers raised the estimate.", 0, 37)
+    raised = Sentence(5, "The estimate of bad reports rose to 31,500.", 0, 37, 0.80)
+    assert not superseded([raised], [old, new, signing, quit_, lander, estimate], [raised, report],
+                          dt.date(2022, 6, 24), "How many renters got bad reports?")
     assert not superseded([cited], [old, new], [cited, on_topic], dt.date(2018, 1, 20))
     assert not superseded([cited], [old, new], [cited, on_topic], None)
 
