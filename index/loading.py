@@ -48,6 +48,8 @@ _META = (
     ("url", re.compile(r"(?i)url\s*:\s*(\S+)")),
 )
 
+# A word ending a sentence, with any closing quote or bracket.
+_SENTENCE_END = re.compile(r"\w[.!?…]['\"”’)\]]*(?:\s|$)")
 # A first line labelled as the headline ("Title: ..."): the label is not part of it.
 _TITLE_LABEL = re.compile(r"(?i)^(?:title|headline)\s*:\s*(?=\S)")
 
@@ -233,7 +235,8 @@ def _take_meta(line: str, meta: dict[str, str]) -> bool:
 def parse_html(html: str, path: str, max_article_bytes: int, url: str = "") -> Iterator[_Record]:
     """The article of an HTML page; its URL is the page's canonical link, else ``url``."""
     doc = trafilatura.bare_extraction(visible_html(html), url=url or None, with_metadata=True, include_comments=False)
-    if doc is None or not (doc.text or "").strip():
+    # Not one sentence: what is left of a page of scripts and menus ("Home News"), not an article.
+    if doc is None or not _SENTENCE_END.search(doc.text or ""):
         yield LoadIssue(path, "no article text found in HTML")
         return
     # Markup makes the file bigger than its article, so HTML is measured after extraction.

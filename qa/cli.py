@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     ing.add_argument("paths", nargs="+", metavar="PATH_OR_URL",
                      help="a file or folder, or an http(s) URL of an article page, a feed (RSS, Atom, JSON Feed) "
                           "or an OPML list of feeds")
-    ing.add_argument("--limit", type=int, help="stop after N articles (files and folders)")
+    ing.add_argument("--limit", type=_count, help="stop after N articles (files and folders)")
     ing.set_defaults(run=_on_store(_ingest))
 
     feeds = sub.add_parser("feeds", parents=[common], help="follow feeds: add, list or remove")
@@ -177,6 +177,13 @@ def _watch(a, args) -> int:
             time.sleep(max(0.0, started + args.every - time.monotonic()))
     except KeyboardInterrupt:
         return 0
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 1 ("--limit 0" would ingest nothing and say nothing of it)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a count of 1 or more: {text!r}")
+    return int(text)
 
 
 def _duration(text: str) -> float:

@@ -55,6 +55,12 @@ def test_a_labelled_title_line_loses_its_label(tmp_path):
     assert (issues, article.title, article.authors, article.text) == ([], "City passes budget", ("Jane Doe",), BODY)
 
 
+def test_a_page_of_scripts_and_menus_is_not_an_article(tmp_path):
+    page = write(tmp_path / "nav.html", "<html><head><script>var x = 1;</script><style>p{}</style></head><body>"
+                 "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav></body></html>")
+    assert [str(i) for i in load(page)[1]] == [f"error: {page}: no article text found in HTML"]
+
+
 def test_markdown_title_byline_and_written_date(tmp_path):
     path = write(tmp_path / "note.md", "# Budget passes\n\nBy Jane Doe\nPublished: January 5, 2020\n\n" + BODY)
     [article], _ = load(path)
