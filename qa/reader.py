@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 from index.chunking import split_sentences
 
-from .byline import asks_author, byline_answer
 from .answer_type import FRAGMENT_WORDS, answer_type, bare_reply, names_in, offers_answer
+from .byline import asks_author, byline_answer
 from .citations import CitationBuilder
 from .evidence import Sentence, best_match, content_terms, grounded, overlap, supports
 from .prompting import answer_messages, headed, judge_messages
