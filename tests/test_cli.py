@@ -47,7 +47,6 @@ def test_store_before_or_after_the_command(seeded_store, tmp_path, capsys):
 
 
 @pytest.mark.fast
-@pytest.mark.fast
 @pytest.mark.parametrize("limit", ["0", "-1", "two"])
 def test_an_ingest_limit_that_would_ingest_nothing_is_refused(limit, capsys):
     with pytest.raises(SystemExit) as exit_:
@@ -56,6 +55,7 @@ def test_an_ingest_limit_that_would_ingest_nothing_is_refused(limit, capsys):
     assert parser().parse_args(["ingest", "seeds", "--limit", "3"]).limit == 3
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("argv, store, threads", [
     (["--store", "a", "--threads", "1", "ask", "q"], "a", 1),
     (["ask", "q", "--store", "b", "--threads", "2"], "b", 2),
