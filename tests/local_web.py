@@ -92,6 +92,12 @@ class LocalWeb:
             with self._arrived:
                 self._arrived.wait_for(lambda: self.in_flight >= page.together, timeout=5.0)
             time.sleep(page.delay)
+        finally:
+            # Before replying: a client holding its whole answer may send its next request at once,
+            # before this thread would get back here.
+            with self._lock:
+                self.in_flight -= 1
+        try:
             etag = f'"{hashlib.sha1(page.body).hexdigest()[:12]}"'
             modified = page.headers.get("Last-Modified")
             if page.status == 200 and (request.headers.get("If-None-Match") == etag
@@ -112,6 +118,3 @@ class LocalWeb:
             request.wfile.write(page.body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout under test)
-        finally:
-            with self._lock:
-                self.in_flight -= 1
