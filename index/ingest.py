@@ -83,8 +83,9 @@ def ingest_records(
     report = IngestReport()
     known = {m["article_id"]: m["text_hash"] for _, _, m in store.iter_chunks(["metadatas"], where={"chunk_index": 0})}
     batches = _batches(records, dict(known), tokenizer, chunk_tokens, overlap, report.stages)
-    bar = tqdm(total=total, unit=" articles", file=sys.stderr, disable=not progress, dynamic_ncols=True)
-    with ThreadPoolExecutor(1, thread_name_prefix="chroma-insert") as writer:
+    # A context: an abort closes the bar first, so its message gets a line of its own.
+    with tqdm(total=total, unit=" articles", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar, \
+            ThreadPoolExecutor(1, thread_name_prefix="chroma-insert") as writer:
         writing: Future | None = None
         for item in _in_background(batches):
             if isinstance(item, LoadIssue):
@@ -105,7 +106,6 @@ def ingest_records(
             writing = writer.submit(_write, store, item, known, report)
         if writing:
             writing.result()
-    bar.close()
     if report.articles or not lexical_dir.exists():
         with _timed(report.stages, "bm25"):
             load_lexical(store, lexical_dir)

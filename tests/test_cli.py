@@ -79,3 +79,16 @@ def test_help_lists_the_extensions_without_importing_heavy_modules():
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in run.stderr.splitlines()
                 if line.startswith("import time:")}
     assert "argparse" in imported and not imported & HEAVY, sorted(imported & HEAVY)
+
+
+def test_an_aborted_ingest_prints_its_message_on_a_line_of_its_own(tmp_path, capsys, monkeypatch):
+    """Output that is not a terminal: the progress bar ends its line before the abort message."""
+    import index.ingest
+
+    def fail(*args, **kwargs):
+        raise ValueError("the embedder failed")
+
+    monkeypatch.setattr(index.ingest, "embed_once", fail)
+    assert main(["ingest", str(SEEDS), "--store", str(tmp_path / "store")]) == 2
+    lines = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    assert "newsqa: the embedder failed" in lines
