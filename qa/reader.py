@@ -100,6 +100,15 @@ NEWER_MARGIN = 0.2
 # by chance (59 days: an earlier meeting with the same first lady) and three answered twins and one
 # wrong answer (21-73 days). Session 8 (41 items) had set 90 days after twins at 134-2,785.
 PERIOD_SLACK = 14
+# A news question asked as of a date asks about that time. An answer resting only on articles more than
+# HORIZON_DAYS older than that date answers an earlier story ("Who won the Hart Trophy?" asked in June
+# 2022, answered from 2020). Whole tune split, replayed: at 60 days, four answered twins (74-2,193
+# days) and a wrong answer (360) abstain, and a right one (65: the state with the dearest gas, from a
+# May report); at 90 days three twins and the wrong answer, no right one; at 365 the same twins only.
+HORIZON_DAYS = 90
+# A question that names a year or a month dates itself: "Who won the 2014 election?".
+_DATED_QUESTION = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September"
+                             r"|October|November|December)\b")
 # A question about the present answered from evidence older than STALE_DAYS says how old it is.
 _CURRENT = re.compile(r"\b(?:currently|current|now|latest|newest|recent(?:ly)?|still|today|this (?:week|month|year))\b"
                       r"|^(?:who|what|which|where|how \w+)\s+(?:is|are|does|do|has|have)\b", re.IGNORECASE)
@@ -117,12 +126,15 @@ Embed = Callable[[list[str]], Any]  # unit vectors, one row per text
 
 @dataclass(frozen=True)
 class Query:
-    """What the reader is asked: the question, the conversation before it, and when it is asked."""
+    """What the reader is asked: the question, the conversation before it, and when it is asked.
+    ``now``: the date it was explicitly asked as of, when it was (``as_of`` defaults to today): a
+    question asked of articles dropped in from various years is not asked about today."""
 
     text: str
     history: tuple[str, ...] = ()
     as_of: dt.date | None = None
     frame: TimeFrame | None = None
+    now: dt.date | None = None
 
 
 def select_evidence(ranked: list[Sentence], passages: list[Passage], budget: int = EVIDENCE_CHARS) -> list[Sentence]:
@@ -184,7 +196,7 @@ class Reader:
         if byline:  # read, not inferred; an article without one may name its writer in its text
             yield byline
             return
-        extracted = extract_answer(question, passages, ranked)
+        extracted = current(extract_answer(question, passages, ranked), query)
         relevant = bool(ranked) and ranked[0].score >= RELEVANCE_GATE
         if before and not relevant:  # only older reports bear on it: say how old
             extracted.text = f"{ABSTENTION} {before}"
@@ -210,8 +222,8 @@ class Reader:
         text = self.verify(query, draft, evidence, passages, ranked, builder)
         log.debug("reply %r -> %r", reply, text)
         if text:
-            final = Answer(question, dated(text, query, builder.citations), False, builder.citations, passages,
-                           "generate", name, checked=self.checked)
+            final = current(Answer(question, dated(text, query, builder.citations), False, builder.citations,
+                                   passages, "generate", name, checked=self.checked), query)
         else:
             final = Answer(question, ABSTENTION, True, passages=passages, mode=mode, model=name)
         final.draft, final.reply = draft.text, reply
@@ -447,6 +459,20 @@ def within_period(query: Query, passages: list[Passage], ranked: list[Sentence])
     left_out = set(ranked) - set(kept)
     older = max((passages[s.passage].published for s in left_out if s.score >= RELEVANCE_GATE), default=None)
     return kept, f"The newest report found on it is from {older.isoformat()}, before {period.phrase!r}." if older else ""
+
+
+def current(answer: Answer, query: Query) -> Answer:
+    """The answer, or, when it rests only on articles more than ``HORIZON_DAYS`` older than the date
+    the question was asked as of and the question names no time of its own, an abstention saying how
+    old the newest of them is."""
+    newest = max((c.published for c in answer.citations if c.published), default=None)
+    if answer.abstained or not newest or not query.now or (query.now - newest).days <= HORIZON_DAYS \
+            or _DATED_QUESTION.search(query.text) or query.frame or resolve_timeframe(query.text, query.as_of):
+        return answer
+    note = f"The newest report found on it is from {newest.isoformat()}, more than {HORIZON_DAYS} days before " \
+           f"{query.now.isoformat()}."
+    return Answer(answer.question, f"{ABSTENTION} {note}", True, passages=answer.passages, mode=answer.mode,
+                  model=answer.model)
 
 
 def dated(text: str, query: Query, citations: list) -> str:

@@ -352,6 +352,32 @@ def test_a_question_naming_its_period_is_not_answered_from_older_reports():
     assert not weekday.abstained and "Ring Off" in weekday.text
 
 
+def test_an_answer_resting_only_on_old_reports_is_stale(tmp_path):
+    """Asked as of June 2022, "Who won the Hart Trophy?" is not answered from a 2020 report (the
+    abstention says how old it is); a question naming its year is, and so is the question asked
+    without a date, of articles from any years (real store and embedder)."""
+    from conftest import write_jsonl
+    from qa import Assistant
+
+    old = {"url": "https://example.com/hart-2020", "title": "Draisaitl wins Hart Trophy", "published": "2020-09-21",
+           "text": "Leon Draisaitl won the Hart Trophy as the NHL's most valuable player. "
+                   "The Edmonton forward led the league with 110 points."}
+    a = Assistant(tmp_path / "store", model="none")
+    a.ingest([write_jsonl(tmp_path / "old.jsonl", [old])])
+    asked = dt.date(2022, 6, 24)
+
+    stale = a.ask("Who won the Hart Trophy?", as_of=asked, mode="extract")
+    assert stale.abstained and "2020-09-21" in stale.text and not stale.citations
+    named = a.ask("Who won the Hart Trophy in 2020?", as_of=asked, mode="extract")
+    assert not named.abstained and "Draisaitl" in named.text
+    new = {"url": "https://example.com/cup-2022", "title": "Avalanche win the Stanley Cup", "published": "2022-06-26",
+           "text": "The Colorado Avalanche beat the Tampa Bay Lightning 2-1 to win the Stanley Cup on Sunday."}
+    a.ingest([write_jsonl(tmp_path / "new.jsonl", [new])])
+    # Asked of the articles as they are, with no date: the old report answers.
+    undated = a.ask("Who won the Hart Trophy?", mode="extract")
+    assert not undated.abstained and "Draisaitl" in undated.text
+
+
 def _one_article(text: str, title: str = "Lander falls silent"):
     from qa.evidence import passage_sentences
     from qa.types import Passage
