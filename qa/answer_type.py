@@ -33,6 +33,8 @@ _TYPES = (
     (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should|true or false)\b"),
      "yes/no"),
 )
+# Lower-case words inside names: "Ludwig van Beethoven", "Leonardo da Vinci", "Osama bin Laden".
+_NAME_PARTICLES = frozenset("van von der den de da di del della du la le al el bin ibn y".split())
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
 
@@ -73,6 +75,16 @@ def offers_answer(question: str, sentence: str) -> bool:
         asked = {t[:5] for t in content_terms(question)}
         return len(asked & {t[:5] for t in content_terms(sentence)}) >= YES_NO_COVERAGE * len(asked)
     return True
+
+
+def written_as_name(text: str, question: str) -> bool:
+    """Whether a fragment answers "what is the name of ..." as a name: every word the question lacks
+    capitalised or a number, but for function words and the particles of names ("Ludwig van
+    Beethoven", "Category 4", "the DART mission"). "Iraq military base near Kirkuk" describes the
+    base the question asks to have named."""
+    asked = content_terms(question)
+    found = [w for w in WORD.findall(text) if not (content_terms(w) and content_terms(w) <= asked)]
+    return all(w[0].isupper() or w[0].isdigit() or w.lower() in STOP | _NAME_PARTICLES for w in found)
 
 
 def names_in(text: str) -> set[str]:

@@ -60,7 +60,8 @@ def parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", parents=[common], help="ask a question")
     ask.add_argument("question")
-    ask.add_argument("--as-of", help="ignore articles published after this date (YYYY-MM-DD)")
+    ask.add_argument("--as-of", help="ask as of this date (YYYY-MM-DD): later articles are ignored, and an "
+                     "answer resting only on articles months older abstains")
     ask.add_argument("--site", action="append", default=[], help="only articles from this site (repeatable)")
     ask.add_argument("--article", action="append", default=[], metavar="URL_OR_ID",
                      help="only this article (repeatable; ids as `newsqa list` shows them)")

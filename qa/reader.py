@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from index.chunking import split_sentences
 
-from .answer_type import FRAGMENT_WORDS, answer_type, bare_reply, names_in, offers_answer
+from .answer_type import FRAGMENT_WORDS, answer_type, bare_reply, names_in, offers_answer, written_as_name
 from .byline import asks_author, byline_answer
 from .citations import CitationBuilder
 from .evidence import Sentence, best_match, content_terms, grounded, overlap, supports
@@ -291,6 +291,9 @@ class Reader:
             return True
         if len(words(short)) > FRAGMENT_WORDS and not offers_answer(question, short):
             log.debug("short form offers no answer: %r", short)
+            return False
+        if answer_type(question) == "name" and not written_as_name(short, question):
+            log.debug("short form is no name: %r", short)
             return False
         if not self.judge or not words(short) or words(short) == words(claim):
             return True

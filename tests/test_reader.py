@@ -322,6 +322,25 @@ def test_an_answer_sentence_rests_on_one_article():
 
 
 @pytest.mark.fast
+def test_a_description_is_no_answer_to_what_something_is_named():
+    """"What's the name of the base ...?" answered with the base described, from a sentence that
+    names none, abstains; the same sentence answers where the base is (words-only check)."""
+    from qa.citations import CitationBuilder
+    from qa.evidence import passage_sentences
+    from qa.reader import Draft, Query, Reader
+    from qa.types import Passage
+
+    text = "Rockets struck an Iraq military base near Kirkuk on Friday, killing a US contractor."
+    passages = [Passage("c1", "a1", "Rocket attack", "u1", dt.date(2019, 12, 28), text, 0, len(text))]
+    evidence = [s for i, p in enumerate(passages) for s in passage_sentences(p, i)]
+    reader, draft = Reader(None, None), Draft((1,), "Iraq military base near Kirkuk", "Iraq military base near Kirkuk")
+    named = Query("What's the name of the base near Kirkuk that was rocketed on Friday?")
+    assert reader.verify(named, draft, evidence, passages, evidence, CitationBuilder(passages)) == ""
+    where = Query("Where was the base that was rocketed on Friday?")
+    assert reader.verify(where, draft, evidence, passages, evidence, CitationBuilder(passages)).startswith("Iraq")
+
+
+@pytest.mark.fast
 def test_a_question_naming_its_period_is_not_answered_from_older_reports():
     """"This week" asked on 24 June 2022: a report from a month earlier is no answer (the abstention
     says how old the newest report is); a report from that week is."""

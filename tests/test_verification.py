@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import RTQA
-from qa.answer_type import answer_type, offers_answer
+from qa.answer_type import answer_type, offers_answer, written_as_name
 from qa.evidence import grounded, numbers, supports
 
 pytestmark = pytest.mark.fast
@@ -60,6 +60,18 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
 ])
 def test_answer_must_offer_what_was_asked(question, sentence, ok):
     assert offers_answer(question, sentence) is ok
+
+
+@pytest.mark.parametrize("short, ok", [
+    ("Iraq military base near Kirkuk", False),  # describes the base, names none
+    ("K-1 Air Base", True),
+    ("the K-1 base", True),  # the question's own word may stand in lower case
+    ("Ludwig van Beethoven", True),
+    ("Category 4", True),
+    ("a military base", False),
+])
+def test_a_name_question_is_answered_with_a_name(short, ok):
+    assert written_as_name(short, "What's the name of the base near Kirkuk that was rocketed on Friday?") is ok
 
 
 def test_answer_types():
