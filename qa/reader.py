@@ -449,12 +449,17 @@ def _headed_text(s: Sentence, passages: list[Passage]) -> str:
     return f"{passages[s.passage].title} {s.text}"
 
 
+def asked_period(query: Query) -> TimeFrame | None:
+    """The period the question names ("this week", "on Monday"), as retrieval narrowed to it or read anew."""
+    return query.frame or resolve_timeframe(query.text, query.as_of)
+
+
 def within_period(query: Query, passages: list[Passage], ranked: list[Sentence]) -> tuple[list[Sentence], str]:
     """The sentences an answer may rest on: for a question naming its period ("this week", not a
     weekday), those of articles published no more than ``PERIOD_SLACK`` days before it began
     (undated ones too); and, when any were left out, a note saying when the newest of them was
     published."""
-    period = query.frame or resolve_timeframe(query.text, query.as_of)
+    period = asked_period(query)
     if not period or period.weekday:
         return ranked, ""
     start = period.since - dt.timedelta(days=PERIOD_SLACK)
@@ -470,7 +475,7 @@ def current(answer: Answer, query: Query) -> Answer:
     old the newest of them is."""
     newest = max((c.published for c in answer.citations if c.published), default=None)
     if answer.abstained or not newest or not query.now or (query.now - newest).days <= HORIZON_DAYS \
-            or _DATED_QUESTION.search(query.text) or query.frame or resolve_timeframe(query.text, query.as_of):
+            or _DATED_QUESTION.search(query.text) or asked_period(query):
         return answer
     note = f"The newest report found on it is from {newest.isoformat()}, more than {HORIZON_DAYS} days before " \
            f"{query.now.isoformat()}."
