@@ -106,7 +106,9 @@ class Assistant:
         for since in ([frame.since] if frame else []) + [None]:
             retriever = self.retriever(Filters(as_of, sites, since, articles), top_k)
             passages = [to_passage(n) for n in retriever.retrieve(question)]
-            if passages:
+            # Undated articles pass a period's filter (their date is unknown), but finding only them
+            # finds nothing in the period: "on Tuesday" over articles of other years is their Tuesday.
+            if passages and (since is None or any(p.published for p in passages)):
                 return passages, frame if since else None
         return [], None
 

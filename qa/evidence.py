@@ -148,6 +148,10 @@ def names(text: str) -> set[str]:
     return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
 
 
+# A name inside a hyphenated compound is named: "Windsor" in "Jennifer Konfrst, D-Windsor Heights".
+_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
+
+
 def grounded(claim: str, evidence: str, question: str = "", context: str = "") -> bool:
     """Whether every name, number and negation of ``claim`` comes from ``evidence``.
 
@@ -162,7 +166,7 @@ def grounded(claim: str, evidence: str, question: str = "", context: str = "") -
     professionally. What is it?" on "the star regrets not professionally going by Ramon Estévez").
     """
     claim_terms = content_terms(claim)
-    named = content_terms(evidence) | content_terms(context)
+    named = content_terms(evidence) | content_terms(context) | content_terms(_HYPHEN.sub(" ", f"{evidence} {context}"))
     denied = negated_terms(evidence)
     if negated(claim):
         polarity_ok = overlap(negated_terms(claim), denied)

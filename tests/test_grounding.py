@@ -85,6 +85,16 @@ def test_relative_phrase_narrows_to_recent_articles(mixed):
     assert {c.url for c in answer.citations} == {FLOOD[1]["url"]}
 
 
+def test_a_period_only_undated_articles_pass_is_searched_without(mixed):
+    """"On Thursday" asked with no date means this week's Thursday. Undated articles (the seed and
+    hostile ones) pass that filter, their date being unknown, but finding only them finds nothing in
+    the period: the search runs without it and the dated report that says "on Thursday" answers."""
+    from qa import Assistant
+
+    answer = Assistant(mixed, model="none").ask("How many people did the flood kill, officials said on Thursday?")
+    assert "19" in answer.text and FLOOD[1]["url"] in {c.url for c in answer.citations}
+
+
 @pytest.mark.parametrize("model", ["qwen2.5-1.5b", "smollm2-135m"])
 def test_injected_articles_do_not_change_other_answers(mixed, model):
     from qa import Assistant

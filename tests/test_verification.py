@@ -156,6 +156,15 @@ def test_names_may_come_from_the_same_article_numbers_are_not_names():
     assert not supports("Four apartments turned her down.", filed, "How many places turned her down?")
 
 
+def test_a_name_inside_a_hyphenated_compound_is_named():
+    """"D-Windsor Heights" names Windsor Heights; a place it does not name is still invented."""
+    said = ('"Everyone deserves the right to decide," House Democratic Leader Jennifer Konfrst, D-Windsor Heights, '
+            'said in a statement Tuesday.')
+    question = "Who is Jennifer Konfrst?"
+    assert grounded("Jennifer Konfrst is the House Democratic Leader from Windsor Heights.", said, question)
+    assert not grounded("Jennifer Konfrst is the House Democratic Leader from Des Moines.", said, question)
+
+
 def test_a_names_digits_are_part_of_the_name():
     """"Blink-182" is a name its headline may supply; a number alone must come from the sentence."""
     sentence = "Band members Mark Hoppus and Travis Barker will reunite with original member Tom DeLonge."
