@@ -450,8 +450,11 @@ def _headed_text(s: Sentence, passages: list[Passage]) -> str:
 
 
 def asked_period(query: Query) -> TimeFrame | None:
-    """The period the question names ("this week", "on Monday"), as retrieval narrowed to it or read anew."""
-    return query.frame or resolve_timeframe(query.text, query.as_of)
+    """The period the question names ("this week", "on Monday"), as retrieval narrowed to it (the
+    store holds dated articles in it), or read against the date the question was asked as of. Asked
+    with no date of articles none of which is in that period, "last year" is the articles' last
+    year, not the one before today: they answer it."""
+    return query.frame or (resolve_timeframe(query.text, query.now) if query.now else None)
 
 
 def within_period(query: Query, passages: list[Passage], ranked: list[Sentence]) -> tuple[list[Sentence], str]:

@@ -95,6 +95,17 @@ def test_a_period_only_undated_articles_pass_is_searched_without(mixed):
     assert "19" in answer.text and FLOOD[1]["url"] in {c.url for c in answer.citations}
 
 
+def test_last_year_asked_with_no_date_is_the_articles_last_year(mixed):
+    """With no date and no dated article in the year before today, "last year" is read against the
+    articles: the flood reports answer. Asked as of 2023, "last year" is 2022: the 2020 reports do not."""
+    from qa import Assistant
+
+    a = Assistant(mixed, model="none")
+    assert "19" in a.ask("How many people did the flood kill last year?").text
+    dated = a.ask("How many people did the flood kill last year?", as_of="2023-06-01")
+    assert not {c.url for c in dated.citations} & {f["url"] for f in FLOOD}
+
+
 @pytest.mark.parametrize("model", ["qwen2.5-1.5b", "smollm2-135m"])
 def test_injected_articles_do_not_change_other_answers(mixed, model):
     from qa import Assistant
