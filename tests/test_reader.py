@@ -543,33 +543,6 @@ def test_a_bare_answer_rests_on_the_sentence_that_names_it(qwen):
     assert text == "Wendy's [1]" and builder.citations[0].quote.startswith("Wendy's had the slowest")
 
 
-@pytest.mark.fast
-def test_an_answer_only_one_of_several_articles_names_needs_a_surer_verdict():
-    """Two articles bear on the question and only one names the answer: a verdict of 0.6 keeps the
-    bare answer from an article read alone, when both articles name it, or when the other article
-    is about something else; otherwise the answer is the source's sentence, quoted, which the same
-    verdict keeps."""
-    from qa.citations import CitationBuilder
-    from qa.evidence import passage_sentences
-    from qa.reader import Draft, Query, Reader
-    from qa.types import Passage
-
-    def read(*articles: tuple[str, float]) -> str:
-        passages = [Passage(f"c{i}", f"a{i}", "Zoo news", f"u{i}", dt.date(2026, 3, 4), text, 0, len(text))
-                    for i, (text, _) in enumerate(articles)]
-        evidence = [s.__class__(s.passage, s.text, s.start, s.end, articles[i][1])
-                    for i, p in enumerate(passages) for s in passage_sentences(p, i)]
-        reader = Reader(None, lambda messages: 0.6)
-        return reader.verify(Query("What did the zoo name its panda twins?"), Draft((1,), "Luna and Sol", "Luna and Sol"),
-                             evidence, passages, evidence, CitationBuilder(passages))
-
-    named = "The zoo named the panda twins Luna and Sol on Monday."
-    assert read((named, 0.8)) == "Luna and Sol [1]"
-    assert read((named, 0.8), ("Luna and Sol, the zoo's panda twins, were born in June.", 0.75)) == "Luna and Sol [1]"
-    assert read((named, 0.8), ("The zoo's new aquarium opened in June.", 0.4)) == "Luna and Sol [1]"
-    assert read((named, 0.8), ("The zoo's panda twins were born in June.", 0.75)) == f"{named} [1]"
-
-
 def test_an_answer_sentence_leads_with_its_checked_short_form(qwen):
     """The model's sentence is true but lacks the answer its short form gives; the judge finds the
     short form stated by the sentence under its headline, so the answer opens with it. A short form
