@@ -166,7 +166,8 @@ def grounded(claim: str, evidence: str, question: str = "", context: str = "") -
     professionally. What is it?" on "the star regrets not professionally going by Ramon Estévez").
     """
     claim_terms = content_terms(claim)
-    named = content_terms(evidence) | content_terms(context) | content_terms(_HYPHEN.sub(" ", f"{evidence} {context}"))
+    read = f"{evidence} {context}"
+    named = content_terms(f"{read} {_HYPHEN.sub(' ', read)}")
     denied = negated_terms(evidence)
     if negated(claim):
         polarity_ok = overlap(negated_terms(claim), denied)
