@@ -33,6 +33,9 @@ _TYPES = (
     (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should|true or false)\b"),
      "yes/no"),
 )
+# A "when" clause after the question's own interrogative joins clauses, it does not ask for a time:
+# "How did China respond when NASA criticized it?", "... from which country when he was eight?".
+_WHEN_CLAUSE = re.compile(r"(\b(?:who|whom|what|which|where|why|how)\b[^.?!]*?)\s*,?\s+when\b[^.?!]*")
 # Lower-case words inside names: "Ludwig van Beethoven", "Leonardo da Vinci", "Osama bin Laden".
 _NAME_PARTICLES = frozenset("van von der den de da di del della du la le al el bin ibn y".split())
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
@@ -42,7 +45,7 @@ YES_NO_COVERAGE = 0.6
 def answer_type(question: str) -> str | None:
     """"name", "agent" (who), "span" (how long), "number", "time", "yes/no", or None when any
     informative sentence may answer."""
-    q = question.lower()
+    q = _WHEN_CLAUSE.sub(r"\1", question.lower())
     return next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
 
 

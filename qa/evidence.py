@@ -99,6 +99,17 @@ def numbers(text: str) -> set[str]:
     return set(digits) | {NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS}
 
 
+# A score or range ("20-8", "2–1", "56% to 33%") is one fact: both numbers in the text apart are not it.
+# Not a date ("2022-08-29"): no third number joined on.
+_PAIR = re.compile(r"(?<![\w.,\-\u2013\u2014])(\d+(?:[.,]\d+)*)%?\s*(?:[-\u2013\u2014]|\bto\b)\s*(\d+(?:[.,]\d+)*)"
+                   r"(?![\w\-\u2013\u2014])")
+
+
+def pairs(text: str) -> set[tuple[str, str]]:
+    """The number pairs written as a score or range."""
+    return set(_PAIR.findall(text))
+
+
 @dataclass(frozen=True)
 class Sentence:
     """A sentence of passage ``passage`` (index into the passage list), with article offsets."""
@@ -153,7 +164,7 @@ _HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 
 
 def grounded(claim: str, evidence: str, question: str = "", context: str = "") -> bool:
-    """Whether every name, number and negation of ``claim`` comes from ``evidence``.
+    """Whether every name, number (and score: "20-8") and negation of ``claim`` comes from ``evidence``.
 
     Invented names are how small models fabricate, so a single one fails the claim; names may
     also come from the question or the evidence's ``context``, its article's header and the
@@ -178,7 +189,8 @@ def grounded(claim: str, evidence: str, question: str = "", context: str = "") -
         asserted = claim_terms | (content_terms(question) if words(claim)[:1] == ["yes"] else set())
         polarity_ok = not overlap(asserted, denied)
     return (names(claim) <= named | content_terms(question) and speakers(claim) <= named
-            and numbers(claim) <= numbers(evidence) | numbers(question) and polarity_ok)
+            and numbers(claim) <= numbers(evidence) | numbers(question)
+            and pairs(claim) <= pairs(evidence) | pairs(question) and polarity_ok)
 
 
 def supports(claim: str, evidence: str, question: str = "", context: str = "") -> bool:

@@ -80,6 +80,11 @@ def test_answer_types():
     assert answer_type("What is the name of the ship?") == "name"
     assert answer_type("Who won?") == "agent"
     assert answer_type("What did the report find?") is None
+    assert answer_type("When did the lander go quiet?") == "time"
+    # "when" after the interrogative joins clauses: the question asks how, or which, not when.
+    assert answer_type("How did China respond when NASA criticized it last year?") is None
+    assert answer_type("He was trafficked from which country when he was eight?") is None
+    assert answer_type("How many people were hurt when the base was hit?") == "number"
 
 
 def test_dev_set_from_realtime_qa():
@@ -163,6 +168,16 @@ def test_a_name_inside_a_hyphenated_compound_is_named():
     question = "Who is Jennifer Konfrst?"
     assert grounded("Jennifer Konfrst is the House Democratic Leader from Windsor Heights.", said, question)
     assert not grounded("Jennifer Konfrst is the House Democratic Leader from Des Moines.", said, question)
+
+
+def test_a_score_is_one_fact():
+    """A score made of two numbers the text gives apart is invented; the same score written with
+    another dash is the same."""
+    text = ("England has scored a tournament-leading 20 goals on its way to the final, 8-0 against Norway "
+            "in the group stage and 4\u20130 against Sweden in the semifinals.")
+    question = "What was the final score?"
+    assert not grounded("20-8", text, question)
+    assert grounded("8\u20130", text, question) and grounded("4-0 against Sweden", text, question)
 
 
 def test_a_names_digits_are_part_of_the_name():
