@@ -5,6 +5,7 @@ half-replaced question ("Dartmouth College League school announced ...") below i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .answer_type import FRAGMENT_WORDS
 from .evidence import IRREGULAR, NUMBER_WORDS
@@ -61,20 +62,35 @@ def asked_phrase(question: str) -> tuple[int, int] | None:
     rest = [t.group().lower() for t in tokens[i:i + 2]]
     if rest[:1] and (rest[0] in ("did", "does", "do") or rest[0] in _PRONOUNS
                      or rest[0] in _AUX and rest[1:] and rest[1] in _PRONOUNS
-                     or rest[0] in ("is", "are", "was", "were") and _participle(tokens[i + 2:])):
+                     or rest[0] in ("is", "are", "was", "were") and _participle(tokens[i + 2:], _present)
+                     or rest[0] in ("has", "have", "had") and _opens_subject(tokens[i + 1:i + 2])
+                     and _participle(tokens[i + 2:], _perfect)):
         return None
     return m.start(), end
 
 
-def _participle(tokens: list[re.Match]) -> bool:
-    """Whether an "-ing" word comes before a preposition or the end: then a subject stands between
-    the auxiliary and it ("What is the FTC saying about the deal?"), and the asked-for phrase is its
-    object."""
+def _opens_subject(tokens: list[re.Match]) -> bool:
+    """Whether a subject starts here: a determiner or a name ("has the tennis legend", "has Russo")."""
+    return bool(tokens) and (tokens[0].group().lower() in _DETERMINERS or tokens[0].group()[0].isupper())
+
+
+def _present(word: str) -> bool:
+    return word.endswith("ing") and len(word) > 4
+
+
+def _perfect(word: str) -> bool:
+    return word in IRREGULAR or word == "said" or word.endswith("ed") and len(word) > 3
+
+
+def _participle(tokens: list[re.Match], kind: Callable[[str], bool]) -> bool:
+    """Whether a participle of ``kind`` comes before a preposition or the end: then a subject stands
+    between the auxiliary and it ("What is the FTC saying about the deal?", "How many goals has
+    Russo scored?"), and the asked-for phrase is its object."""
     for t in tokens:
         word = t.group().lower()
         if not word[0].isalnum() or word in _LINKS:
             return False
-        if word.endswith("ing") and len(word) > 4:
+        if kind(word):
             return True
     return False
 

@@ -287,6 +287,11 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     ("What is the FTC saying about the deal?", "nothing", "What is the FTC saying about the deal? nothing."),
     ("Which team is LeBron joining?", "the Lakers", "Which team is LeBron joining? the Lakers."),
     ("What is causing the outage?", "A fire", "A fire is causing the outage."),
+    # "has" + a subject + a participle asks for an object too; "has" + its object is the verb.
+    ("How many goals has Russo scored off the bench?", "4", "How many goals has Russo scored off the bench? 4."),
+    ("Which title has the tennis legend won most?", "Wimbledon", "Which title has the tennis legend won most? Wimbledon."),
+    ("Which state has the highest gas price?", "California", "California has the highest gas price."),
+    ("How many people have died in the floods?", "25", "25 people have died in the floods."),
 ])
 def test_a_bare_answer_is_judged_as_the_statement_it_makes(question, claim, expected):
     from qa.statements import statement
