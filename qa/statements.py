@@ -75,10 +75,12 @@ def _opens_subject(tokens: list[re.Match]) -> bool:
 
 
 def _present(word: str) -> bool:
+    """An "-ing" form: "saying"."""
     return word.endswith("ing") and len(word) > 4
 
 
 def _perfect(word: str) -> bool:
+    """A past participle: "scored", "won", "said"."""
     return word in IRREGULAR or word == "said" or word.endswith("ed") and len(word) > 3
 
 
