@@ -92,16 +92,20 @@ def negated_terms(text: str, scope: int = 4) -> set[str]:
     return content_terms(" ".join(hits))
 
 
+# A number in digits: "25", "1,300", "3.5".
+_DIGITS = r"\d+(?:[.,]\d+)*"
+
+
 def numbers(text: str) -> set[str]:
     """Numbers written in digits or as words up to ninety ("five" and "5" are the same number); not
     the digits of a name ("Blink-182", "F-15"), which :func:`names` checks."""
-    digits = re.findall(r"(?<![^\W\d_]-)(?<![\d.,])\d+(?:[.,]\d+)*", text)
+    digits = re.findall(rf"(?<![^\W\d_]-)(?<![\d.,]){_DIGITS}", text)
     return set(digits) | {NUMBER_WORDS[w] for w in words(text) if w in NUMBER_WORDS}
 
 
 # A score or range ("20-8", "2–1", "56% to 33%") is one fact: both numbers in the text apart are not it.
 # Not a date ("2022-08-29"): no third number joined on.
-_PAIR = re.compile(r"(?<![\w.,\-\u2013\u2014])(\d+(?:[.,]\d+)*)%?\s*(?:[-\u2013\u2014]|\bto\b)\s*(\d+(?:[.,]\d+)*)"
+_PAIR = re.compile(rf"(?<![\w.,\-\u2013\u2014])({_DIGITS})%?\s*(?:[-\u2013\u2014]|\bto\b)\s*({_DIGITS})"
                    r"(?![\w\-\u2013\u2014])")
 
 
