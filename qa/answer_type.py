@@ -33,6 +33,11 @@ _TYPES = (
     (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should|true or false)\b"),
      "yes/no"),
 )
+# A yes/no question may follow a clause or sentence of its own ("If Roe gets overturned, would
+# abortion become illegal?", "I thought it was $2.1 billion, is that still the number?"), unless a
+# wh-word asks for more ("What type of aircraft, ordered this week, will reduce ...?").
+_LATER_YES_NO = re.compile(r"[,.:;]\s+(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should)\b")
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|where|why|how|when)\b")
 # A "when" clause after the question's own interrogative joins clauses, it does not ask for a time:
 # "How did China respond when NASA criticized it?", "... from which country when he was eight?".
 _WHEN_CLAUSE = re.compile(r"(\b(?:who|whom|what|which|where|why|how)\b[^.?!]*?)\s*,?\s+when\b[^.?!]*")
@@ -46,7 +51,8 @@ def answer_type(question: str) -> str | None:
     """"name", "agent" (who), "span" (how long), "number", "time", "yes/no", or None when any
     informative sentence may answer."""
     q = _WHEN_CLAUSE.sub(r"\1", question.lower())
-    return next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
+    kind = next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
+    return "yes/no" if kind is None and _LATER_YES_NO.search(q) and not _WH.search(q) else kind
 
 
 def bare_reply(text: str) -> bool:

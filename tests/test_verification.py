@@ -85,6 +85,10 @@ def test_answer_types():
     assert answer_type("How did China respond when NASA criticized it last year?") is None
     assert answer_type("He was trafficked from which country when he was eight?") is None
     assert answer_type("How many people were hurt when the base was hit?") == "number"
+    # A yes/no question after a clause of its own, unless a wh-word asks for more.
+    assert answer_type("If the ruling stands, will the tenants get paid?") == "yes/no"
+    assert answer_type("I read it was $2 billion, is that right?") == "yes/no"
+    assert answer_type("Which airline, founded in 1926, was sold?") is None
 
 
 def test_dev_set_from_realtime_qa():
