@@ -9,6 +9,7 @@ _TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "�
                              "–": "-", "—": "-"})
 # Gold strings arrive wrapped in quotes ("“Squid Game”") or with a final full stop.
 _WRAPPING = " \"'.,;:!?"
+_ARTICLE = re.compile(r"^(?:the|an?) (?=\S)")
 
 
 def normalise(text: str) -> str:
@@ -16,8 +17,9 @@ def normalise(text: str) -> str:
 
 
 def contains(haystack: str, needle: str) -> bool:
-    """Whether ``needle`` occurs in ``haystack`` as whole words ("5" is not found in "25")."""
-    n = normalise(needle).strip(_WRAPPING)
+    """Whether ``needle`` occurs in ``haystack`` as whole words ("5" is not found in "25"); its leading
+    article is optional ("Bahamas" for "The Bahamas"), as SQuAD's answer normalisation drops articles."""
+    n = _ARTICLE.sub("", normalise(needle).strip(_WRAPPING))
     return bool(n) and re.search(rf"(?<!\w){re.escape(n)}(?!\w)", normalise(haystack)) is not None
 
 

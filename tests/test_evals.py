@@ -41,6 +41,9 @@ def test_matching_is_normalised_and_whole_word():
     assert contains("They said the group has “Iranian” links", '"Iranian"')
     assert contains("at least 25 killed", "25") and not contains("at least 25 killed", "5")
     assert contains("Children ages 5–12", "children ages 5-12")
+    # A leading article is optional, as in SQuAD's normalisation; "a" alone is still a word to find.
+    assert contains("arrested in Bahamas", "The Bahamas") and contains("“The Last Supper”", "The Last Supper")
+    assert not contains("arrested in Nassau", "The Bahamas") and not contains("b", "a")
     assert matches_all("There hasn’t been a reaction", ["hasn't been|not yet"])
     assert not matches_all("Iraq only", ["Iraq", "Syria"])
     assert shares_run("Author: Jason Ditz", "The text ends. Author: Jason Ditz")
