@@ -403,7 +403,7 @@ def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[
                question: str = "") -> bool:
     """Whether these sentences' newest article is over ``STALE_DAYS`` older than the question and
     than another retrieved article that bears on the question about as well (a sentence scoring
-    within ``NEWER_MARGIN`` of theirs that shares the question's words they or their headline
+    within ``NEWER_MARGIN`` of theirs, and at least ``RELEVANCE_GATE``, that shares the question's words they or their headline
     contain, and whose article names something theirs names): an answer from the story before last.
     A newer story on something else supersedes nothing, nor does any when these sentences and their
     headline share no word with the question (nothing shows the newer one is on their subject: an
@@ -413,7 +413,9 @@ def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[
     cited = max((passages[s.passage].published for s in group if passages[s.passage].published), default=None)
     if not cited or not as_of or (as_of - cited).days <= STALE_DAYS:
         return False
-    bar = max(s.score for s in group) - NEWER_MARGIN
+    # The newer sentence must pass the reader's own relevance gate: under a weakly matching answer,
+    # "within the margin" reaches sentences on something else ("a judge ruled" for Aaron Judge).
+    bar = max(max(s.score for s in group) - NEWER_MARGIN, RELEVANCE_GATE)
     topic = content_terms(question) & content_terms(" ".join(_headed_text(s, passages) for s in group))
     named = _article_names({passages[s.passage].article_id for s in group}, passages)
     return any(s.score >= bar and (passages[s.passage].published or cited) - cited > dt.timedelta(days=STALE_DAYS)

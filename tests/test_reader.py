@@ -224,6 +224,10 @@ def test_an_answer_from_the_story_before_last_is_superseded():
     raised = Sentence(5, "The estimate of bad reports rose to 31,500.", 0, 37, 0.80)
     assert not superseded([raised], [old, new, signing, quit_, lander, estimate], [raised, report],
                           dt.date(2022, 6, 24), "How many renters got bad reports?")
+    # Under a weakly matching answer, a newer sentence within the margin must still be relevant by
+    # the reader's own gate: "Gronkowski retired." at 0.25 is not coverage of the question.
+    weak, faint = Sentence(0, "Victor Cruz retired.", 0, 20, 0.40), Sentence(1, "Gronkowski retired.", 0, 20, 0.25)
+    assert not superseded([weak], [old, new], [weak, faint], dt.date(2022, 6, 24), "Which NFL star retired?")
     assert not superseded([cited], [old, new], [cited, on_topic], dt.date(2018, 1, 20))
     assert not superseded([cited], [old, new], [cited, on_topic], None)
 
