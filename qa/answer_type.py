@@ -23,6 +23,7 @@ TIME_WORDS = frozenset(
 _SPAN_WORDS = frozenset("second seconds minute minutes hour hours day days week weeks month months year years "
                         "decade decades century centuries since until lifetime meters metres kilometers kilometres "
                         "km miles feet inches".split())
+_AUXILIARY = "has|have|had|is|are|was|were|did|does|do|can|could|will|would|should"
 # Question openings and the answer type they ask for; the first match wins.
 _TYPES = (
     (re.compile(r"\bnames?\b"), "name"),
@@ -30,13 +31,12 @@ _TYPES = (
     (re.compile(r"\bhow long\b"), "span"),
     (re.compile(r"\bhow (?:many|much|old|far)\b|\bwhat (?:number|percentage|share|amount)\b"), "number"),
     (re.compile(r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|time)\b"), "time"),
-    (re.compile(r"^(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should|true or false)\b"),
-     "yes/no"),
+    (re.compile(rf"^(?:{_AUXILIARY}|true or false)\b"), "yes/no"),
 )
 # A yes/no question may follow a clause or sentence of its own ("If Roe gets overturned, would
 # abortion become illegal?", "I thought it was $2.1 billion, is that still the number?"), unless a
 # wh-word asks for more ("What type of aircraft, ordered this week, will reduce ...?").
-_LATER_YES_NO = re.compile(r"[,.:;]\s+(?:has|have|had|is|are|was|were|did|does|do|can|could|will|would|should)\b")
+_LATER_YES_NO = re.compile(rf"[,.:;]\s+(?:{_AUXILIARY})\b")
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|where|why|how|when)\b")
 # A "when" clause after the question's own interrogative joins clauses, it does not ask for a time:
 # "How did China respond when NASA criticized it?", "... from which country when he was eight?".

@@ -403,8 +403,9 @@ def superseded(group: Sequence[Sentence], passages: list[Passage], ranked: list[
                question: str = "") -> bool:
     """Whether these sentences' newest article is over ``STALE_DAYS`` older than the question and
     than another retrieved article that bears on the question about as well (a sentence scoring
-    within ``NEWER_MARGIN`` of theirs, and at least ``RELEVANCE_GATE``, that shares the question's words they or their headline
-    contain, and whose article names something theirs names): an answer from the story before last.
+    within ``NEWER_MARGIN`` of theirs, and at least ``RELEVANCE_GATE``, that shares the question's
+    words they or their headline contain, and whose article names something theirs names): an answer
+    from the story before last.
     A newer story on something else supersedes nothing, nor does any when these sentences and their
     headline share no word with the question (nothing shows the newer one is on their subject: an
     article on a lunar lander superseded a company's answer to a court ruling), nor one whose
