@@ -41,6 +41,8 @@ _WH = re.compile(r"\b(?:what|which|who|whom|whose|where|why|how|when)\b")
 # A "when" clause after the question's own interrogative joins clauses, it does not ask for a time:
 # "How did China respond when NASA criticized it?", "... from which country when he was eight?".
 _WHEN_CLAUSE = re.compile(r"(\b(?:who|whom|what|which|where|why|how)\b[^.?!]*?)\s*,?\s+when\b[^.?!]*")
+# A second ask joined to the first: "How old was she and what did she die of?".
+_SECOND_ASK = re.compile(r",?\s+and\s+(?=(?:what|which|who|whom|whose|where|why|how|when)\b)", re.IGNORECASE)
 # Lower-case words inside names: "Ludwig van Beethoven", "Leonardo da Vinci", "Osama bin Laden".
 _NAME_PARTICLES = frozenset("van von der den de da di del della du la le al el bin ibn y".split())
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
@@ -53,6 +55,15 @@ def answer_type(question: str) -> str | None:
     q = _WHEN_CLAUSE.sub(r"\1", question.lower())
     kind = next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
     return "yes/no" if kind is None and _LATER_YES_NO.search(q) and not _WH.search(q) else kind
+
+
+def asks(question: str) -> list[str]:
+    """What the question asks, one question an ask: two for "Who is Tuesta and how does he rate
+    Boluarte's position?", where each answer sentence may answer either; else the question."""
+    parts = _SECOND_ASK.split(question, maxsplit=1)
+    if len(parts) < 2 or not words(parts[1]) or not (_WH.search(parts[0].lower()) or answer_type(parts[0]) == "yes/no"):
+        return [question]
+    return [f"{part.strip(' ?')}?" for part in parts]
 
 
 def bare_reply(text: str) -> bool:

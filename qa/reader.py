@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from index.chunking import split_sentences
 
-from .answer_type import FRAGMENT_WORDS, answer_type, bare_reply, names_in, offers_answer, written_as_name
+from .answer_type import FRAGMENT_WORDS, answer_type, asks, bare_reply, names_in, offers_answer, written_as_name
 from .byline import asks_author, byline_answer
 from .citations import CitationBuilder
 from .evidence import Sentence, best_match, content_terms, grounded, overlap, supports
@@ -252,7 +252,9 @@ class Reader:
         if not kept and not quoted and not yes_no and 0 < len(words(draft.short)) <= FRAGMENT_WORDS \
                 and words(draft.short) != words(draft.text):  # the last candidate: the short answer itself
             kept = self._kept(query, [draft.short], False, cited, evidence, passages, ranked)
-        if kept and not self._answers(query.text, draft.short, *kept[0], passages):
+        # Judged against every kept sentence's support: each may state one ask of a two-part question.
+        if kept and not self._answers(query.text, draft.short, kept[0][0],
+                                      list(dict.fromkeys(s for _, support in kept for s in support)), passages):
             return ""
         text = " ".join(f"{as_written(claim, support)} " + "".join(f"[{builder.cite(s)}]" for s in support)
                         for claim, support in kept)
@@ -265,7 +267,7 @@ class Reader:
         """The claims on the question that offer an answer, each with the sentences that state it."""
         kept = []
         for claim in self._on_question(query.text, claims):
-            if not quoted and not offers_answer(query.text, claim):
+            if not quoted and not any(offers_answer(ask, claim) for ask in asks(query.text)):
                 log.debug("offers no answer: %r", claim)
                 continue
             support = self._support(query, claim, cited, evidence, passages, ranked)
@@ -281,12 +283,13 @@ class Reader:
         in March" gives no amount); an answer that is its own short form already was judged. A short
         form made of the question's own words is judged too: "Kestrel" for "Which bank is lending
         Kestrel the $900 million?" states "Kestrel is lending Kestrel the $900 million"."""
-        if answer_type(question) == "yes/no":  # the cited sentences are quoted: no short form to check
+        single = len(asks(question)) == 1
+        if single and answer_type(question) == "yes/no":  # the cited sentences are quoted: no short form to check
             return True
-        if len(words(short)) > FRAGMENT_WORDS and not offers_answer(question, short):
+        if len(words(short)) > FRAGMENT_WORDS and not any(offers_answer(ask, short) for ask in asks(question)):
             log.debug("short form offers no answer: %r", short)
             return False
-        if answer_type(question) == "name" and not written_as_name(short, question):
+        if single and answer_type(question) == "name" and not written_as_name(short, question):
             log.debug("short form is no name: %r", short)
             return False
         if not self.judge or not words(short) or words(short) == words(claim):
@@ -297,12 +300,14 @@ class Reader:
 
     def _on_question(self, question: str, claims: list[str]) -> list[str]:
         """The first sentence (the answer) and those after it that are about as close to the
-        question: true sentences on something else are padding, not answer."""
+        question, or to one of its asks: true sentences on something else are padding, not answer."""
         if len(claims) < 2 or self.embed is None:
             return claims
-        vectors = self.embed([question] + claims)
-        closeness = vectors[1:] @ vectors[0]
-        return [c for c, x in zip(claims, closeness) if x >= closeness[0] - RELATED_MARGIN]
+        questions = list(dict.fromkeys([question, *asks(question)]))
+        vectors = self.embed(questions + claims)
+        closeness = vectors[len(questions):] @ vectors[:len(questions)].T  # claims x (question, asks)
+        close = (closeness >= closeness[0] - RELATED_MARGIN).any(axis=1)
+        return [c for c, keep in zip(claims, close) if keep]
 
     def _support(self, query: Query, claim: str, cited: list[Sentence], evidence: list[Sentence],
                  passages: list[Passage], ranked: list[Sentence]) -> list[Sentence] | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .answer_type import FRAGMENT_WORDS
+from .answer_type import FRAGMENT_WORDS, asks
 from .evidence import IRREGULAR, NUMBER_WORDS
 from .tokens import words
 
@@ -29,13 +29,14 @@ _CONTRACTION = re.compile(r"\b(who|what|which|where)['’]s\b", re.IGNORECASE)
 def statement(question: str, claim: str) -> str:
     """``claim`` in place of the question's asked-for phrase ("Priya Raman" to "Who wrote it?":
     "Priya Raman wrote it."); a claim of a sentence or more as it stands; after the question when
-    the phrase is not the subject ("Which airline were they from?"); a short clause as it stands
-    too ("Helen Varga is Kestrel's CEO" to "Who's Kestrel's boss?")."""
+    the phrase is not the subject ("Which airline were they from?") or the question asks two things
+    ("Who wrote it, and what does he do?"); a short clause as it stands too ("Helen Varga is
+    Kestrel's CEO" to "Who's Kestrel's boss?")."""
     if len(words(claim)) > FRAGMENT_WORDS or set(words(claim)[1:]) & _AUX:
         return claim
     fragment = claim.rstrip(" .")
     question = _CONTRACTION.sub(r"\1 is", question)  # "Who's Kestrel's boss?": "Who is ..."
-    span = asked_phrase(question)
+    span = asked_phrase(question) if len(asks(question)) == 1 else None
     if span is None:
         return f"{question.rstrip(' ?')}? {fragment}."
     start, end = span

@@ -296,6 +296,8 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     ("Which title has the tennis legend won most?", "Wimbledon", "Which title has the tennis legend won most? Wimbledon."),
     ("Which state has the highest gas price?", "California", "California has the highest gas price."),
     ("How many people have died in the floods?", "25", "25 people have died in the floods."),
+    # A question of two asks takes a short answer to both after it.
+    ("Who wrote it, and what does he do?", "Jason Ditz, editor", "Who wrote it, and what does he do? Jason Ditz, editor."),
 ])
 def test_a_bare_answer_is_judged_as_the_statement_it_makes(question, claim, expected):
     from qa.statements import statement
@@ -498,6 +500,23 @@ def test_the_short_answer_alone_is_the_last_candidate():
     # A short answer no sentence states leaves nothing.
     assert Reader(None, None).verify(query, Draft((1,), "Nadal won it most often.", "Roland Garros"), evidence,
                                      passages, evidence, CitationBuilder(passages)) == ""
+
+
+def test_each_ask_of_a_two_part_question_keeps_the_sentence_answering_it(qwen):
+    """"How old was she and what did she die of?": the sentence giving her age is the answer's first,
+    and the one giving the cause of death, further from the question as a whole and naming no
+    number, is kept as the answer to the second ask, not cut as padding."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("Christine McVie, the band's keyboardist, died on Wednesday following a brief "
+                                      "illness, her family said. She was 79. She joined the band in 1970.",
+                                      "Christine McVie dead at 79")
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
+    draft = Draft((2, 1), "Christine McVie was 79 years old when she died. She died of a brief illness.", "79, illness")
+    text = reader.verify(Query("how old was christine mcvie and what did she die of"), draft, evidence, passages,
+                         evidence, CitationBuilder(passages))
+    assert "79 years old" in text and "brief illness" in text
 
 
 def test_a_failed_draft_falls_back_to_the_cited_sentence_with_the_judge(qwen):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import RTQA
-from qa.answer_type import answer_type, offers_answer, written_as_name
+from qa.answer_type import answer_type, asks, offers_answer, written_as_name
 from qa.evidence import grounded, numbers, supports
 
 pytestmark = pytest.mark.fast
@@ -89,6 +89,20 @@ def test_answer_types():
     assert answer_type("If the ruling stands, will the tenants get paid?") == "yes/no"
     assert answer_type("I read it was $2 billion, is that right?") == "yes/no"
     assert answer_type("Which airline, founded in 1926, was sold?") is None
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("question, expected", [
+    ("how old was she and what did she die of", ["how old was she?", "what did she die of?"]),
+    ("Who wrote the article, and what does he do?", ["Who wrote the article?", "what does he do?"]),
+    ("Is it true, and why?", ["Is it true?", "why?"]),
+    # "and" inside one ask, or before a clause that asks nothing, splits nothing.
+    ("What did Smith and Wesson announce?", ["What did Smith and Wesson announce?"]),
+    ("Did Biden and Harris meet?", ["Did Biden and Harris meet?"]),
+    ("The plant closed and what happened next?", ["The plant closed and what happened next?"]),
+])
+def test_a_question_may_ask_two_things(question, expected):
+    assert asks(question) == expected
 
 
 def test_dev_set_from_realtime_qa():
