@@ -509,11 +509,11 @@ def test_each_ask_of_a_two_part_question_keeps_the_sentence_answering_it(qwen):
     from qa.citations import CitationBuilder
     from qa.reader import Draft, Query, Reader
 
-    passages, evidence = _one_article("Christine McVie, the band's keyboardist, died on Wednesday following a brief "
-                                      "illness, her family said. She was 79. She joined the band in 1970.",
-                                      "Christine McVie dead at 79")
+    passages, evidence = _one_article("Christine McVie, the band's keyboardist, died on Wednesday at the age of 79, "
+                                      "her family said. The cause was a brief illness, according to the statement. "
+                                      "She joined the band in 1970.", "Christine McVie dead at 79")
     reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
-    draft = Draft((2, 1), "Christine McVie was 79 years old when she died. She died of a brief illness.", "79, illness")
+    draft = Draft((1, 2), "Christine McVie was 79 years old when she died. She died of a brief illness.", "79, illness")
     text = reader.verify(Query("how old was christine mcvie and what did she die of"), draft, evidence, passages,
                          evidence, CitationBuilder(passages))
     assert "79 years old" in text and "brief illness" in text
