@@ -282,14 +282,14 @@ class Reader:
         and must offer the kind of answer asked, as an answer sentence must ("The lawsuit was filed
         in March" gives no amount); an answer that is its own short form already was judged. A short
         form made of the question's own words is judged too: "Kestrel" for "Which bank is lending
-        Kestrel the $900 million?" states "Kestrel is lending Kestrel the $900 million"."""
-        single = len(asks(question)) == 1
-        if single and answer_type(question) == "yes/no":  # the cited sentences are quoted: no short form to check
+        Kestrel the $900 million?" states "Kestrel is lending Kestrel the $900 million". The short
+        form of an answer to a question of two asks covers both: it need be a name for neither."""
+        if answer_type(question) == "yes/no":  # the cited sentences are quoted: no short form to check
             return True
         if len(words(short)) > FRAGMENT_WORDS and not any(offers_answer(ask, short) for ask in asks(question)):
             log.debug("short form offers no answer: %r", short)
             return False
-        if single and answer_type(question) == "name" and not written_as_name(short, question):
+        if len(asks(question)) == 1 and answer_type(question) == "name" and not written_as_name(short, question):
             log.debug("short form is no name: %r", short)
             return False
         if not self.judge or not words(short) or words(short) == words(claim):
