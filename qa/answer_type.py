@@ -42,7 +42,7 @@ _WH = re.compile(r"\b(?:what|which|who|whom|whose|where|why|how|when)\b")
 # "How did China respond when NASA criticized it?", "... from which country when he was eight?".
 _WHEN_CLAUSE = re.compile(r"(\b(?:who|whom|what|which|where|why|how)\b[^.?!]*?)\s*,?\s+when\b[^.?!]*")
 # A second ask joined to the first: "How old was she and what did she die of?".
-_SECOND_ASK = re.compile(r",?\s+and\s+(?=(?:what|which|who|whom|whose|where|why|how|when)\b)", re.IGNORECASE)
+_SECOND_ASK = re.compile(rf",?\s+and\s+(?={_WH.pattern})", re.IGNORECASE)
 # Lower-case words inside names: "Ludwig van Beethoven", "Leonardo da Vinci", "Osama bin Laden".
 _NAME_PARTICLES = frozenset("van von der den de da di del della du la le al el bin ibn y".split())
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").

@@ -91,7 +91,6 @@ def test_answer_types():
     assert answer_type("Which airline, founded in 1926, was sold?") is None
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize("question, expected", [
     ("how old was she and what did she die of", ["how old was she?", "what did she die of?"]),
     ("Who wrote the article, and what does he do?", ["Who wrote the article?", "what does he do?"]),
