@@ -41,13 +41,16 @@ _ISO_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?![\d])")
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 # Header/footer lines of a plain-text article; "By X" only counts when X looks like names,
 # so that a body opening "By Tuesday, it was over." stays body.
+_AUTHOR_LABEL = (("authors", re.compile(r"(?i)(?:authors?|by)\s*:\s*(.+)")),)
 _META = (
-    ("authors", re.compile(r"(?i)(?:authors?|by)\s*:\s*(.+)")),
+    *_AUTHOR_LABEL,
     ("authors", re.compile(r"By\s+([A-Z][\w.'’-]*(?:(?:,\s*|\s+(?:and|&)\s+|\s+)[A-Z][\w.'’-]*){0,7})")),
     ("date", re.compile(r"(?i)(?:date|published(?: on)?)\s*:\s*(.+)")),
     ("url", re.compile(r"(?i)url\s*:\s*(\S+)")),
 )
 
+# Lines of a text file's end that may hold a labelled author line above an author's bio.
+AUTHOR_BOX_LINES = 3
 # A word ending a sentence, with any closing quote or bracket.
 _SENTENCE_END = re.compile(r"\w[.!?…]['\"”’)\]]*(?:\s|$)")
 # A first line labelled as the headline ("Title: ..."): the label is not part of it.
@@ -213,6 +216,11 @@ def _parse_text(text: str, path: str) -> Iterator[_Record]:
     for edge in (0, -1):
         while body and (not body[edge].strip() or _take_meta(body[edge].strip(), meta)):
             body.pop(edge)
+    if "authors" not in meta:  # an author box: "Author: X" over a line or two about X
+        footer = [i for i, line in enumerate(body) if line.strip()][-AUTHOR_BOX_LINES:]
+        labelled = [i for i in footer if _take_meta(body[i].strip(), meta, _AUTHOR_LABEL)]
+        if labelled:
+            body.pop(labelled[0])
     if not body:
         yield LoadIssue(path, "no article text")
         return
@@ -223,9 +231,9 @@ def _parse_text(text: str, path: str) -> Iterator[_Record]:
     yield build_article(title, "\n".join(body), meta.get("url", ""), authors, published, path)
 
 
-def _take_meta(line: str, meta: dict[str, str]) -> bool:
+def _take_meta(line: str, meta: dict[str, str], patterns: tuple = _META) -> bool:
     line = line.strip("*_ ")  # Markdown emphasis around a byline
-    for key, pattern in _META:
+    for key, pattern in patterns:
         if key not in meta and (m := pattern.fullmatch(line)):
             meta[key] = m.group(1).strip()
             return True

@@ -192,9 +192,30 @@ def grounded(claim: str, evidence: str, question: str = "", context: str = "") -
         # "Yes" to "Has the government reacted?" asserts the question itself.
         asserted = claim_terms | (content_terms(question) if words(claim)[:1] == ["yes"] else set())
         polarity_ok = not overlap(asserted, denied)
-    return (names(claim) <= named | content_terms(question) and speakers(claim) <= named
+    return (all(spelled_in(n, named | content_terms(question)) for n in names(claim))
+            and all(spelled_in(n, named) for n in speakers(claim))
             and numbers(claim) <= numbers(evidence) | numbers(question)
             and pairs(claim) <= pairs(evidence) | pairs(question) and polarity_ok)
+
+
+# Names this long may be spelled with a letter more or less: sources transliterate both ways
+# ("Ketaib Hezbollah" and "Ketaib Hezbolah" in one article, "Gaddafi" and "Ghaddafi").
+VARIANT_LETTERS = 5
+
+
+def spelled_in(name: str, known: set[str]) -> bool:
+    """Whether the stem ``name`` is in ``known``, or, being at least VARIANT_LETTERS long, is one of
+    its words with one letter left out or added."""
+    if name in known:
+        return True
+    return len(name) >= VARIANT_LETTERS and any(
+        _one_letter_apart(name, word) for word in known if abs(len(word) - len(name)) == 1)
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Whether the longer of two words less one of its letters is the shorter."""
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def supports(claim: str, evidence: str, question: str = "", context: str = "") -> bool:

@@ -55,6 +55,17 @@ def test_a_labelled_title_line_loses_its_label(tmp_path):
     assert (issues, article.title, article.authors, article.text) == ([], "City passes budget", ("Jane Doe",), BODY)
 
 
+def test_an_author_box_at_the_end_gives_the_byline(tmp_path):
+    """"Author: X" above a line about X: the label is the byline, the line about X stays text; the
+    labelled form only, and only in the last lines."""
+    bio = "Jane Doe is a senior editor at the Gazette."
+    path = write(tmp_path / "a.txt", f"City passes budget\n\n{BODY}\n\nAuthor: Jane Doe\n\n{bio}\n")
+    [article], _ = load(path)
+    assert (article.authors, article.text) == (("Jane Doe",), f"{BODY}\n\n{bio}")
+    middle = write(tmp_path / "b.txt", f"City passes budget\n\n{BODY}\n\nAuthor: Jane Doe\n\n{BODY}\n\n{BODY}\n\n{bio}")
+    assert load(middle)[0][0].authors == ()
+
+
 def test_a_page_of_scripts_and_menus_is_not_an_article(tmp_path):
     page = write(tmp_path / "nav.html", "<html><head><script>var x = 1;</script><style>p{}</style></head><body>"
                  "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav></body></html>")

@@ -205,3 +205,14 @@ def test_a_names_digits_are_part_of_the_name():
     assert not grounded("Blink-183", sentence, question, context="Blink-182 reuniting with Tom DeLonge")
     assert numbers("F-15s flew 12 sorties, a 19-year-old said.") == {"12", "19"}
     assert not grounded("The band sold 182 tickets.", sentence, question, context="Blink-182 reuniting")
+
+
+def test_a_name_spelled_with_a_letter_more_or_less_is_the_same_name():
+    """Sources transliterate both ways ("Ketaib Hezbolah" beside "Ketaib Hezbollah"); another letter
+    in its place, or a short name, is another name."""
+    said = "US officials say the Ketaib Hezbolah facilities were storage facilities."
+    question = "Which group does Washington blame for the rocket attack?"
+    assert grounded("Ketaib Hezbollah", said, question)
+    assert grounded("Moammar Ghaddafi", "Moammar Gaddafi spoke on Monday.", "Who spoke?")
+    assert not grounded("Roland", "Poland sent troops.", "Which country sent troops?")
+    assert not grounded("Jon", "Jin sang first.", "Who sang first?")
