@@ -22,7 +22,7 @@ from .chunking import chunk_article
 from .embedding import MAX_WORDPIECES, Embedder, Tokenizer
 from .lexical import load_lexical
 from .models import Article, Chunk, IngestReport, LoadIssue
-from .store import Store, chunk_id, chunk_metadata, embedding_input
+from .store import Store, article_metadata, chunk_id, chunk_metadata, embedding_input
 
 # Chunks embedded and written per step: big enough for efficient batches, small enough
 # that a kill mid-ingest loses little work.
@@ -57,6 +57,7 @@ class _Batch:
     read: int = 0
     skipped: int = 0
     replaced: int = 0
+    described: list[Article] = field(default_factory=list)  # same text, new date, byline or address
     vectors: np.ndarray | None = None
 
 
@@ -81,8 +82,9 @@ def ingest_records(
     store.ensure_compatible(store_settings(embedder, chunk_tokens, overlap))
     store.repair()  # whatever a killed ingest left half-done, before deciding what is known
     report = IngestReport()
-    known = {m["article_id"]: m["text_hash"] for _, _, m in store.iter_chunks(["metadatas"], where={"chunk_index": 0})}
-    batches = _batches(records, dict(known), tokenizer, chunk_tokens, overlap, report.stages)
+    heads = {m["article_id"]: m for _, _, m in store.iter_chunks(["metadatas"], where={"chunk_index": 0})}
+    known = {article_id: m["text_hash"] for article_id, m in heads.items()}
+    batches = _batches(records, dict(known), heads, tokenizer, chunk_tokens, overlap, report.stages)
     # A context: an abort closes the bar first, so its message gets a line of its own.
     with tqdm(total=total, unit=" articles", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar, \
             ThreadPoolExecutor(1, thread_name_prefix="chroma-insert") as writer:
@@ -106,16 +108,18 @@ def ingest_records(
             writing = writer.submit(_write, store, item, known, report)
         if writing:
             writing.result()
-    if report.articles or not lexical_dir.exists():
+    if report.articles or report.described or not lexical_dir.exists():  # BM25 keeps each chunk's date and site
         with _timed(report.stages, "bm25"):
             load_lexical(store, lexical_dir)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], tokenizer: Tokenizer,
-             chunk_tokens: int, overlap: int, stages: dict[str, float]) -> Iterator[_Batch | LoadIssue]:
-    """Load issues as they come, and batches of at least ``BATCH_CHUNKS`` chunks of new or changed articles."""
+def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], heads: dict[str, dict],
+             tokenizer: Tokenizer, chunk_tokens: int, overlap: int,
+             stages: dict[str, float]) -> Iterator[_Batch | LoadIssue]:
+    """Load issues as they come, and batches of at least ``BATCH_CHUNKS`` chunks of new or changed articles
+    (``heads``: the stored first chunks' metadata, by article id)."""
     seen: dict[str, str] = {}  # id -> text hash of its first article in this run
     batch = _Batch()
     while True:
@@ -131,9 +135,12 @@ def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], tokeni
             continue
         batch.read += 1
         unchanged = item.id in seen or known.get(item.id) == item.text_hash
+        if unchanged and item.id not in seen and item.id in heads and _stale(heads[item.id], item):
+            batch.described.append(item)  # no text to embed again: its metadata is rewritten
+        elif unchanged:
+            batch.skipped += 1
         seen[item.id] = item.text_hash
         if unchanged:
-            batch.skipped += 1
             continue
         batch.replaced += item.id in known
         with _timed(stages, "chunk"):
@@ -149,6 +156,12 @@ def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], tokeni
             batch = _Batch()
     if batch.read:
         yield batch
+
+
+def _stale(head: dict, article: Article) -> bool:
+    """Whether a stored article's date, byline or address differs from the same text loaded now (not
+    the file it came from: the same folder ingested by another path rewrites nothing)."""
+    return any(head.get(key) != value for key, value in article_metadata(article).items() if key != "source")
 
 
 def embed_once(embedder: Embedder, inputs: list[str]) -> np.ndarray:
@@ -171,7 +184,10 @@ def _write(store: Store, batch: _Batch, known: dict[str, str], report: IngestRep
             if article.id in known:
                 store.delete([cid for cid in store.chunk_ids(article.id) if cid not in fresh])
             known[article.id] = article.text_hash
+        for article in batch.described:
+            store.describe(article)
     report.articles += len(batch.articles)
+    report.described += len(batch.described)
     report.chunks += len(batch.ids)
 
 

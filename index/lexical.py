@@ -1,6 +1,7 @@
 """A BM25 index derived from the Chroma collection, cached on disk beside it.
 
-It is rebuilt whenever the collection's chunk ids change, so every client of a shared
+It is rebuilt whenever the collection's chunk ids change, or their dates and sites are
+rewritten in place (a corrected date re-ingested), so every client of a shared
 collection sees the same lexical index, and a crash can never leave the two disagreeing.
 Each version lives in a folder named by its fingerprint, written elsewhere and renamed into
 place whole, so processes sharing a store never read one that is half-written.
@@ -73,28 +74,31 @@ def _tokenize(texts: list[str]):
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
-def _fingerprint(ids: list[str]) -> str:
+def _fingerprint(ids: list[str], described: str) -> str:
+    """The chunk ids, and the token of the last in-place metadata rewrite (none: the ids alone)."""
     h = hashlib.sha256()
     for i in sorted(ids):
         h.update(i.encode())
         h.update(b"\0")
+    h.update(described.encode())
     return h.hexdigest()[:24]
 
 
 def load_lexical(store: Store, cache_dir: Path) -> LexicalIndex:
     """The BM25 index for the store's current chunks: from the cache when it is current, else rebuilt."""
     with _lock:
-        fp = _fingerprint([cid for cid, _, _ in store.iter_chunks([])])
+        described = store.metadata_version()
+        fp = _fingerprint([cid for cid, _, _ in store.iter_chunks([])], described)
         try:
             return _load(cache_dir / fp, fp)
         except (OSError, ValueError, KeyError):  # absent, or pruned by another process meanwhile
             pass
-        index = _build(store)
+        index = _build(store, described)
         _save(index, cache_dir)
         return index
 
 
-def _build(store: Store) -> LexicalIndex:
+def _build(store: Store, described: str) -> LexicalIndex:
     import bm25s
 
     ids, texts, days, sites = [], [], [], []
@@ -107,7 +111,8 @@ def _build(store: Store) -> LexicalIndex:
     if ids:
         bm25.index(_tokenize(texts), show_progress=False)
     # Fingerprinted by what was read, which an ingest running meanwhile may have changed.
-    return LexicalIndex(bm25, ids, np.array(days, dtype=np.int64), np.array(sites, dtype=object), _fingerprint(ids))
+    return LexicalIndex(bm25, ids, np.array(days, dtype=np.int64), np.array(sites, dtype=object),
+                        _fingerprint(ids, described))
 
 
 def _save(index: LexicalIndex, cache_dir: Path) -> None:

@@ -51,7 +51,8 @@ def parse_chunk_id(cid: str) -> tuple[str, str, int]:
     return article_id, text_hash, int(index)
 
 
-def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int) -> dict:
+def article_metadata(article: Article) -> dict:
+    """What every chunk's metadata says of its article."""
     return {
         "article_id": article.id,
         "title": article.title,
@@ -61,6 +62,12 @@ def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int) -> dict:
         "published_day": day_number(article.published),
         "source": article.source,
         "text_hash": article.text_hash,
+    }
+
+
+def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int) -> dict:
+    return {
+        **article_metadata(article),
         "chunk_index": chunk.index,
         "n_chunks": n_chunks,
         "start": chunk.start,
@@ -170,11 +177,18 @@ class Store:
         """A token that changes whenever any client adds or deletes chunks (read fresh from Chroma)."""
         return str((self.client.get_collection(COLLECTION).metadata or {}).get("newsqa_version", ""))
 
-    def _touch(self) -> None:
+    def metadata_version(self) -> str:
+        """A token that changes whenever stored chunks' metadata is rewritten in place ("" if never)."""
+        return str((self.client.get_collection(COLLECTION).metadata or {}).get("newsqa_described", ""))
+
+    def _touch(self, described: bool = False) -> None:
         # Other clients of a shared server compare this token to know their BM25 index is stale.
         meta = dict(self.client.get_collection(COLLECTION).metadata or {})
         meta.pop("hnsw:space", None)  # immutable once set; Chroma refuses to "modify" it
-        self.collection.modify(metadata={**meta, "newsqa_version": uuid.uuid4().hex})
+        meta["newsqa_version"] = uuid.uuid4().hex
+        if described:  # BM25 keeps each chunk's date and site: its cached copy is stale too
+            meta["newsqa_described"] = uuid.uuid4().hex
+        self.collection.modify(metadata=meta)
 
     def add(self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
         """Add chunks stamped with the time, so that :meth:`repair` can tell versions apart.
@@ -194,6 +208,13 @@ class Store:
             self.delete(ids[:start])
             raise
         self._touch()
+
+    def describe(self, article: Article) -> None:
+        """Give the stored chunks of ``article`` (same text) its metadata: a corrected date or byline."""
+        got = self.collection.get(ids=self.chunk_ids(article.id), include=["metadatas"])
+        fields = article_metadata(article)
+        self.collection.update(ids=got["ids"], metadatas=[{**m, **fields} for m in got["metadatas"]])
+        self._touch(described=True)
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), self.max_batch):

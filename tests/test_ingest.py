@@ -36,6 +36,28 @@ def test_reingest_is_incremental_and_changed_articles_replace(tmp_path):
     assert "rejected" in a.ask("What did the council do with budget item 2?", mode="extract").text
 
 
+def test_a_corrected_date_or_byline_reaches_the_store_without_embedding_again(tmp_path):
+    """Same text, another date and byline: the stored chunks take them, and so do the as-of filters."""
+    import datetime as dt
+
+    a = Assistant(tmp_path / "store", model="none")
+    docs = write_jsonl(tmp_path / "a.jsonl", [_article(1), _article(2)])
+    a.ingest([docs])
+    count, question = a._store.count(), "What did the council approve on Tuesday?"
+    assert a.retrieve(question, as_of="2022-05-20", articles=["https://example.com/news/2"])
+    write_jsonl(docs, [_article(1), _article(2, published="2022/06/30", authors=["B. Editor"])])
+    again = a.ingest([docs])
+    assert (again.articles, again.chunks, again.skipped, again.described) == (0, 0, 1, 1)
+    assert "metadata updated 1" in again.summary() and a._store.count() == count
+    [stored] = [s for s in a._store.articles() if s.id == "https://example.com/news/2"]
+    assert stored.published == dt.date(2022, 6, 30)
+    assert {m["authors"] for _, _, m in a._store.iter_chunks(["metadatas"], where={"article_id": stored.id})} \
+        == {"B. Editor"}
+    # Published after the question's date now: not evidence as of then.
+    assert not a.retrieve(question, as_of="2022-05-20", articles=["https://example.com/news/2"])
+    assert a.ingest([docs]).described == 0
+
+
 def test_malformed_jsonl_line_is_reported_and_the_rest_ingested(tmp_path):
     a = Assistant(tmp_path / "store", model="none")
     docs = write_jsonl(tmp_path / "mixed.jsonl", [_article(1), '{"url": "https://example.com/broken", "title": ', _article(3)])
