@@ -249,3 +249,16 @@ def test_render_escapes_article_text():
     assert "<mark>&lt;b&gt;Bold&lt;/b&gt; claim here.</mark>" in out
     assert 'href="#nq-t0-c1"' in out and 'id="nq-t0-c1"' in out and "[7]" in out and "#nq-t0-c7" not in out
     assert out.count('href="#nq-t0-c1"') == 2  # [1, 7]: its known number linked too
+
+
+@pytest.mark.fast
+def test_an_upload_says_what_became_of_each_file():
+    """A file whose article is stored with the same text but another date or byline was updated, not
+    rejected for holding no article."""
+    from qa import IngestReport
+    from ui.upload import verdict
+
+    assert verdict("a.txt", IngestReport(described=1), []).status == "updated"
+    assert verdict("a.txt", IngestReport(skipped=1), []).status == "duplicate"
+    assert verdict("a.txt", IngestReport(articles=1, chunks=2, replaced=1), []).status == "replaced"
+    assert verdict("a.txt", IngestReport(), []).status == "rejected"

@@ -41,7 +41,7 @@ def ingest_pasted(assistant: Assistant, title: str, text: str, date: str = "", u
 
 
 def verdict(name: str, report: IngestReport, issues: list[LoadIssue]) -> FileResult:
-    """ingested / replaced / duplicate / rejected, with counts or the loader's reasons."""
+    """ingested / replaced / updated / duplicate / rejected, with counts or the loader's reasons."""
     fatal = [i for i in issues if i.fatal]
     warnings = [i for i in issues if not i.fatal]
     if report.articles:
@@ -51,6 +51,8 @@ def verdict(name: str, report: IngestReport, issues: list[LoadIssue]) -> FileRes
             detail += f"; {report.skipped} unchanged"
         if fatal:
             detail += f"; {len(fatal)} rejected: {_reasons(fatal)}"
+    elif report.described:
+        status, detail = "updated", f"{report.described} article(s) already in the store, date, byline or address updated"
     elif report.skipped:
         status, detail = "duplicate", f"{report.skipped} article(s) already in the store, unchanged"
     else:
