@@ -108,7 +108,7 @@ def ingest_records(
             writing = writer.submit(_write, store, item, known, report)
         if writing:
             writing.result()
-    if report.articles or report.described or not lexical_dir.exists():  # BM25 keeps each chunk's date and site
+    if report.articles or report.updated or not lexical_dir.exists():  # BM25 keeps each chunk's date and site
         with _timed(report.stages, "bm25"):
             load_lexical(store, lexical_dir)
     report.seconds = time.perf_counter() - started
@@ -187,7 +187,7 @@ def _write(store: Store, batch: _Batch, known: dict[str, str], report: IngestRep
         for article in batch.described:
             store.describe(article)
     report.articles += len(batch.articles)
-    report.described += len(batch.described)
+    report.updated += len(batch.described)
     report.chunks += len(batch.ids)
 
 

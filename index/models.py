@@ -89,7 +89,7 @@ class IngestReport:
     chunks: int = 0
     skipped: int = 0
     replaced: int = 0
-    described: int = 0  # same text stored, its date, byline or address rewritten
+    updated: int = 0  # same text stored, its date, byline or address rewritten
     rejected: int = 0
     seconds: float = 0.0
     issues: list[LoadIssue] = field(default_factory=list)
@@ -101,7 +101,7 @@ class IngestReport:
         return (
             f"ingested {self.articles} articles ({self.chunks} chunks, {rate:.1f} chunks/s), "
             f"skipped {self.skipped} unchanged, replaced {self.replaced}, "
-            f"{f'metadata updated {self.described}, ' if self.described else ''}"
+            f"{f'metadata updated {self.updated}, ' if self.updated else ''}"
             f"rejected {self.rejected}, in {self.seconds:.1f}s"
         )
 

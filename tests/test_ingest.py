@@ -47,7 +47,7 @@ def test_a_corrected_date_or_byline_reaches_the_store_without_embedding_again(tm
     assert a.retrieve(question, as_of="2022-05-20", articles=["https://example.com/news/2"])
     write_jsonl(docs, [_article(1), _article(2, published="2022/06/30", authors=["B. Editor"])])
     again = a.ingest([docs])
-    assert (again.articles, again.chunks, again.skipped, again.described) == (0, 0, 1, 1)
+    assert (again.articles, again.chunks, again.skipped, again.updated) == (0, 0, 1, 1)
     assert "metadata updated 1" in again.summary() and a._store.count() == count
     [stored] = [s for s in a._store.articles() if s.id == "https://example.com/news/2"]
     assert stored.published == dt.date(2022, 6, 30)
@@ -55,7 +55,7 @@ def test_a_corrected_date_or_byline_reaches_the_store_without_embedding_again(tm
         == {"B. Editor"}
     # Published after the question's date now: not evidence as of then.
     assert not a.retrieve(question, as_of="2022-05-20", articles=["https://example.com/news/2"])
-    assert a.ingest([docs]).described == 0
+    assert a.ingest([docs]).updated == 0
 
 
 def test_malformed_jsonl_line_is_reported_and_the_rest_ingested(tmp_path):

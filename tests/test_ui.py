@@ -258,7 +258,7 @@ def test_an_upload_says_what_became_of_each_file():
     from qa import IngestReport
     from ui.upload import verdict
 
-    assert verdict("a.txt", IngestReport(described=1), []).status == "updated"
+    assert verdict("a.txt", IngestReport(updated=1), []).status == "updated"
     assert verdict("a.txt", IngestReport(skipped=1), []).status == "duplicate"
     assert verdict("a.txt", IngestReport(articles=1, chunks=2, replaced=1), []).status == "replaced"
     assert verdict("a.txt", IngestReport(), []).status == "rejected"

@@ -51,8 +51,8 @@ def verdict(name: str, report: IngestReport, issues: list[LoadIssue]) -> FileRes
             detail += f"; {report.skipped} unchanged"
         if fatal:
             detail += f"; {len(fatal)} rejected: {_reasons(fatal)}"
-    elif report.described:
-        status, detail = "updated", f"{report.described} article(s) already in the store, date, byline or address updated"
+    elif report.updated:
+        status, detail = "updated", f"{report.updated} article(s) already in the store, date, byline or address updated"
     elif report.skipped:
         status, detail = "duplicate", f"{report.skipped} article(s) already in the store, unchanged"
     else:
