@@ -174,7 +174,7 @@ class Store:
         return FeedList(self.client)
 
     def version(self) -> str:
-        """A token that changes whenever any client adds or deletes chunks (read fresh from Chroma)."""
+        """A token that changes whenever any client adds, deletes or rewrites chunks (read fresh from Chroma)."""
         return str((self.client.get_collection(COLLECTION).metadata or {}).get("newsqa_version", ""))
 
     def metadata_version(self) -> str:
