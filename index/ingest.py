@@ -84,7 +84,7 @@ def ingest_records(
     report = IngestReport()
     heads = {m["article_id"]: m for _, _, m in store.iter_chunks(["metadatas"], where={"chunk_index": 0})}
     known = {article_id: m["text_hash"] for article_id, m in heads.items()}
-    batches = _batches(records, dict(known), heads, tokenizer, chunk_tokens, overlap, report.stages)
+    batches = _batches(records, heads, tokenizer, chunk_tokens, overlap, report.stages)
     # A context: an abort closes the bar first, so its message gets a line of its own.
     with tqdm(total=total, unit=" articles", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar, \
             ThreadPoolExecutor(1, thread_name_prefix="chroma-insert") as writer:
@@ -115,9 +115,8 @@ def ingest_records(
     return report
 
 
-def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], heads: dict[str, dict],
-             tokenizer: Tokenizer, chunk_tokens: int, overlap: int,
-             stages: dict[str, float]) -> Iterator[_Batch | LoadIssue]:
+def _batches(items: Iterator[Article | LoadIssue], heads: dict[str, dict], tokenizer: Tokenizer,
+             chunk_tokens: int, overlap: int, stages: dict[str, float]) -> Iterator[_Batch | LoadIssue]:
     """Load issues as they come, and batches of at least ``BATCH_CHUNKS`` chunks of new or changed articles
     (``heads``: the stored first chunks' metadata, by article id)."""
     seen: dict[str, str] = {}  # id -> text hash of its first article in this run
@@ -134,15 +133,16 @@ def _batches(items: Iterator[Article | LoadIssue], known: dict[str, str], heads:
             yield LoadIssue(item.source, f"another article in this run has the same id {item.id}; the first one is kept")
             continue
         batch.read += 1
-        unchanged = item.id in seen or known.get(item.id) == item.text_hash
-        if unchanged and item.id not in seen and item.id in heads and _stale(heads[item.id], item):
-            batch.described.append(item)  # no text to embed again: its metadata is rewritten
-        elif unchanged:
-            batch.skipped += 1
+        stored = heads.get(item.id)
+        first = item.id not in seen
         seen[item.id] = item.text_hash
-        if unchanged:
+        if not first or stored and stored["text_hash"] == item.text_hash:
+            if first and _stale(stored, item):
+                batch.described.append(item)  # no text to embed again: its metadata is rewritten
+            else:
+                batch.skipped += 1
             continue
-        batch.replaced += item.id in known
+        batch.replaced += stored is not None
         with _timed(stages, "chunk"):
             chunks = article_chunks(item, tokenizer, chunk_tokens, overlap)
             batch.articles.append(item)

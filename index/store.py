@@ -175,11 +175,14 @@ class Store:
 
     def version(self) -> str:
         """A token that changes whenever any client adds, deletes or rewrites chunks (read fresh from Chroma)."""
-        return str((self.client.get_collection(COLLECTION).metadata or {}).get("newsqa_version", ""))
+        return self._token("newsqa_version")
 
     def metadata_version(self) -> str:
         """A token that changes whenever stored chunks' metadata is rewritten in place ("" if never)."""
-        return str((self.client.get_collection(COLLECTION).metadata or {}).get("newsqa_described", ""))
+        return self._token("newsqa_described")
+
+    def _token(self, key: str) -> str:
+        return str((self.client.get_collection(COLLECTION).metadata or {}).get(key, ""))
 
     def _touch(self, described: bool = False) -> None:
         # Other clients of a shared server compare this token to know their BM25 index is stale.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from .answer_type import asks
 from .citations import CitationBuilder
 from .evidence import Sentence, content_terms
 from .prompting import headed
@@ -28,8 +29,9 @@ _ASKING = content_terms("who wrote written writes authored reported penned autho
 
 
 def asks_author(question: str) -> bool:
-    """Whether ``question`` asks who wrote an article ("Who wrote it?", "who reported the Wayfarer story?")."""
-    return bool(_ASKS_AUTHOR.search(question))
+    """Whether ``question`` asks who wrote an article ("Who wrote it?", "who reported the Wayfarer story?"),
+    and nothing beside it: a byline answers "Who wrote it, and what does he do?" only in part."""
+    return bool(_ASKS_AUTHOR.search(question)) and len(asks(question)) == 1
 
 
 def byline_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer | None:

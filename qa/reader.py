@@ -186,9 +186,7 @@ class Reader:
         """Answers as they firm up: in the default mode the extractive answer first, then the final one."""
         question = query.text
         ranked, before = within_period(query, passages, ranked)
-        # A byline answers "who wrote it", not a second ask beside it ("..., and what does he do?")
-        author_only = asks_author(question) and len(asks(question)) == 1
-        byline = byline_answer(question, passages, ranked) if author_only else None
+        byline = byline_answer(question, passages, ranked) if asks_author(question) else None
         if byline:  # read, not inferred; an article without one may name its writer in its text
             yield byline
             return

@@ -140,6 +140,7 @@ def test_padded_answer_is_cut_to_the_sentences_that_answer(qwen):
     ("Who is the author of the book?", False),
     ("Who reported the attack to police?", False),
     ("Why does the writer call this an act of war?", False),  # what the writer thinks, not who
+    ("who wrote the article about the iraq airstrikes, and what does he do", False),  # the byline is half of it
 ])
 def test_which_questions_ask_for_the_byline(question, asks):
     from qa.byline import asks_author
