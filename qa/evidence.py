@@ -247,6 +247,19 @@ def overlap(a: set[str], b: set[str]) -> bool:
     return bool({t[:5] for t in a} & {t[:5] for t in b})
 
 
+# Share of a sentence's content terms a draft sentence must hold to have written it out.
+RESTATED = 0.8
+
+
+def restated(text: str, sentences: list[Sentence]) -> list[Sentence]:
+    """The sentences ``text`` writes out: one of its sentences holds at least ``RESTATED`` of their
+    content terms (three or more). A small model often copies the right sentence and numbers its
+    neighbour."""
+    drafted = [content_terms(text[a:b]) for a, b in split_sentences(text)]
+    return [s for s in sentences if len(terms := content_terms(s.text)) >= 3
+            and any(len(terms & d) >= RESTATED * len(terms) for d in drafted)]
+
+
 def best_match(claim: str, sentences: list[Sentence]) -> Sentence | None:
     """The sentence sharing most content terms with ``claim`` (ties: higher question score)."""
     terms = content_terms(claim)

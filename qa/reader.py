@@ -3,7 +3,8 @@ that state it → verification → the verified sentences, or an abstention.
 
 The model reads the best sentences of the retrieved passages with their neighbours, numbered, and
 replies in JSON constrained by a schema: ``{"evidence": [ids], "answer": "...", "short": "..."}``. Citations come
-from those ids, so every quoted span is exact by construction. Each answer sentence is kept only
+from the sentences its answer writes out and those ids (a small model often copies the right
+sentence and numbers its neighbour), so every quoted span is exact by construction. Each answer sentence is kept only
 if it offers the kind of answer asked (a name, number or time the question lacks; not the question
 restated), its names, numbers and polarity come from the cited sentences, the model asked as a
 judge finds that those sentences state it, and no newer article on the question has superseded
@@ -35,7 +36,7 @@ from index.chunking import split_sentences
 from .answer_type import FRAGMENT_WORDS, answer_type, asks, bare_reply, names_in, offers_answer, written_as_name
 from .byline import asks_author, byline_answer
 from .citations import CitationBuilder
-from .evidence import Sentence, best_match, content_terms, grounded, overlap, supports
+from .evidence import Sentence, best_match, content_terms, grounded, overlap, restated, supports
 from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
 from .spans import source_span
@@ -226,21 +227,28 @@ class Reader:
 
     def verify(self, query: Query, draft: Draft, evidence: list[Sentence], passages: list[Passage],
                ranked: list[Sentence], builder: CitationBuilder) -> str:
-        """The draft's sentences that offer the kind of answer asked and that the cited (``draft.ids``
-        into ``evidence``, from 1), else the best-matching, evidence sentences state, each followed
+        """The draft's sentences that offer the kind of answer asked and that the cited (those the
+        draft writes out, then ``draft.ids`` into ``evidence``, from 1), else the best-matching,
+        evidence sentences state, each followed
         by its markers; nothing when the draft's answer in a few words, put into the question, is
         not what those sentences state. A bare "Yes" or "No", as the answer or as the short answer to a
         yes/no question, is a verdict the model cannot be trusted with (its judge scores either
         polarity alike): the cited sentences are quoted instead. So are they when the draft's own
-        sentences fail: on a yes/no question those on its topic, else those holding the short answer
+        sentences fail: on a yes/no question those it writes out, else the numbered ones on its
+        topic; on other questions those holding the short answer
         (the model often cites the right sentence and writes out its neighbour); failing those, the
         short answer itself. A sentence answer leads with its short form when the judge checked it
         and the sentence lacks it."""
-        cited = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
+        numbered = [evidence[i - 1] for i in draft.ids if 1 <= i <= len(evidence)]
+        written = restated(draft.text, evidence)
+        cited = list(dict.fromkeys([*written, *numbered]))
         log.debug("cited %s", [s.text[:60] for s in cited])
         yes_no = answer_type(query.text) == "yes/no"
-        # On the question's topic, in the source's words (no coverage rule: they are the source).
-        on_topic = [s.text for s in cited if overlap(content_terms(query.text), content_terms(s.text))]
+        # In the source's words (no coverage rule: they are the source): those the draft writes out
+        # ("further attacks would depend on ..." for "Are more strikes coming?"), else the numbered
+        # ones on the question's topic.
+        on_topic = [s.text for s in written] or \
+            [s.text for s in numbered if overlap(content_terms(query.text), content_terms(s.text))]
         quoted = bare_reply(draft.text) or (yes_no and bare_reply(draft.short))
         claims = on_topic if quoted else \
             stating(draft.short, query.text, [draft.text[a:b].strip() for a, b in split_sentences(draft.text)])
@@ -292,7 +300,10 @@ class Reader:
         if len(asks(question)) == 1 and answer_type(question) == "name" and not written_as_name(short, question):
             log.debug("short form is no name: %r", short)
             return False
-        if not self.judge or not words(short) or words(short) == words(claim):
+        # A bare answer was judged in the question's place already (``_states``); a short form
+        # inside it ("Antiwar.com" of "Senior Editor for Antiwar.com") says less, not something else.
+        if not self.judge or not words(short) or words(short) == words(claim) \
+                or (len(words(claim)) <= FRAGMENT_WORDS and set(words(short)) <= set(words(claim))):
             return True
         p_yes = self.judge(judge_messages(statement(question, short), "\n".join(headed(support, passages))))
         log.debug("answers %.2f: %r", p_yes or 0.0, short)

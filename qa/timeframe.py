@@ -43,7 +43,7 @@ def resolve(question: str, as_of: dt.date | None = None) -> TimeFrame | None:
 
     The range starts where the period starts; news about it is published then or later.
     """
-    m = _PATTERN.search(question)
+    m = next((m for m in _PATTERN.finditer(question) if not _in_name(question, m.start())), None)
     if not m:
         return None
     today = as_of or dt.date.today()
@@ -57,6 +57,13 @@ def resolve(question: str, as_of: dt.date | None = None) -> TimeFrame | None:
         count = int(n) if n.isdigit() else _NUM[n.lower()]
         since = today - dt.timedelta(days=count * _UNIT_DAYS[unit.lower()])
     return TimeFrame(phrase, min(since, today), today, weekday=bool(m.group("day")))
+
+
+def _in_name(text: str, at: int) -> bool:
+    """Whether the phrase starting at ``at`` is capitalised in mid-sentence: part of a name ("USA
+    TODAY celebrated ...", "the Today show"), not a time."""
+    before = text[:at].rstrip()
+    return text[at].isupper() and bool(before) and before[-1] not in ".!?:;\"'“("
 
 
 def _simple(phrase: str, today: dt.date) -> dt.date:

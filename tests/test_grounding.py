@@ -47,6 +47,8 @@ def mixed(tmp_path_factory):
     ("What changed in the past two weeks?", dt.date(2022, 6, 2)),
     ("What did she say last month?", dt.date(2022, 5, 1)),
     ("Which show was recently renewed?", dt.date(2022, 4, 17)),
+    ("Today, who leads the polls?", dt.date(2022, 6, 16)),
+    ("USA TODAY turned 40 this week. When did its first issue appear?", dt.date(2022, 6, 13)),  # a name
 ])
 def test_relative_time_is_read_against_as_of(question, since):
     frame = resolve(question, dt.date(2022, 6, 16))  # a Thursday
@@ -56,6 +58,7 @@ def test_relative_time_is_read_against_as_of(question, since):
 @pytest.mark.fast
 def test_no_time_phrase_no_frame():
     assert resolve("Who ordered the strikes?", dt.date(2022, 6, 16)) is None
+    assert resolve("What did the Today show air?", dt.date(2022, 6, 16)) is None  # a name, not a time
 
 
 def test_newer_source_first_and_both_cited(mixed):

@@ -263,27 +263,29 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
 @pytest.mark.parametrize("question, claim, expected", [
     ("Who wrote that story?", "Priya Raman", "Priya Raman wrote that story."),
     ("How many people were killed in the strikes?", "At least 25", "At least 25 people were killed in the strikes."),
-    ("Which company is buying Ardent Pay?", "Kestrel Software", "Kestrel Software is buying Ardent Pay."),
+    ("Which company is buying Ardent Pay?", "Kestrel Software", "The company Kestrel Software is buying Ardent Pay."),
     ("What is the capital of France?", "Paris", "Paris is the capital of France."),
     ("When did the strikes happen?", "Sunday", "When did the strikes happen? Sunday."),
     ("Who ordered it?", "The strikes were ordered by the defence secretary.", "The strikes were ordered by the defence secretary."),
     ("Uber announced this week the return of which feature?", "shared rides",
-     "Uber announced this week the return of shared rides."),
+     "Uber announced this week the return of the feature shared rides."),
     ("Pilots picketed this week. Which airline's pilots walked out?", "Southwest", "Pilots picketed this week. Southwest pilots walked out."),
     ("Who's Ingrid Halvorsen?", "a planetary scientist", "a planetary scientist is Ingrid Halvorsen."),
     ("Who's Kestrel's boss?", "Helen Varga is Kestrel's CEO.", "Helen Varga is Kestrel's CEO."),  # a clause already
     ("What's the name of the base?", "K-1", "K-1 is the name of the base."),
     ("Pilots picketed. Which airline were they from?", "Southwest", "Pilots picketed. Which airline were they from? Southwest."),
     ("The bill, which passed in May, was signed by whom?", "Ana Ruiz", "The bill, which passed in May, was signed by whom? Ana Ruiz."),
-    # The asked-for phrase runs to its verb, or to a word that cannot be in it.
+    # The asked-for phrase runs to its verb, or to a word that cannot be in it; the kind it asks
+    # for stays ("The rocket Solenne Aerospace" is false where the passage names a company).
+    ("Pilots picketed. Which union called the strike?", "ALPA", "Pilots picketed. The union ALPA called the strike."),
     ("Which Ivy League school announced it will end loans?", "Dartmouth College",
-     "Dartmouth College announced it will end loans."),
-    ("The prime minister of which European nation stepped down?", "Italy", "The prime minister of Italy stepped down."),
-    ("Which two countries are forging closer ties?", "Russia and China", "Russia and China are forging closer ties."),
-    ("Which product remains hard to find?", "Baby formula", "Baby formula remains hard to find."),
+     "The Ivy League school Dartmouth College announced it will end loans."),
+    ("The prime minister of which European nation stepped down?", "Italy", "The prime minister of the European nation Italy stepped down."),
+    ("Which two countries are forging closer ties?", "Russia and China", "The two countries Russia and China are forging closer ties."),
+    ("Which product remains hard to find?", "Baby formula", "The product Baby formula remains hard to find."),
     ("Which of these bands announced a reunion?", "Blink-182", "Blink-182 announced a reunion."),
-    ("Which high-ranking US official tested positive?", "Joe Biden", "Joe Biden tested positive."),
-    ("Which embattled celebrity was found liable?", "Bill Cosby", "Bill Cosby was found liable."),
+    ("Which high-ranking US official tested positive?", "Joe Biden", "The high-ranking US official Joe Biden tested positive."),
+    ("Which embattled celebrity was found liable?", "Bill Cosby", "The embattled celebrity Bill Cosby was found liable."),
     ("What caused the fire?", "Lightning", "Lightning caused the fire."),
     ("Vandals cut a fence, releasing what from their cages?", "mink", "Vandals cut a fence, releasing mink from their cages."),
     ("Which menu item did KFC roll out?", "Chicken nuggets", "Which menu item did KFC roll out? Chicken nuggets."),
@@ -295,7 +297,7 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     # "has" + a subject + a participle asks for an object too; "has" + its object is the verb.
     ("How many goals has Russo scored off the bench?", "4", "How many goals has Russo scored off the bench? 4."),
     ("Which title has the tennis legend won most?", "Wimbledon", "Which title has the tennis legend won most? Wimbledon."),
-    ("Which state has the highest gas price?", "California", "California has the highest gas price."),
+    ("Which state has the highest gas price?", "California", "The state California has the highest gas price."),
     ("How many people have died in the floods?", "25", "25 people have died in the floods."),
     # A question of two asks takes a short answer to both after it.
     ("Who wrote it, and what does he do?", "Jason Ditz, editor", "Who wrote it, and what does he do? Jason Ditz, editor."),
@@ -462,7 +464,7 @@ def test_a_failed_draft_falls_back_to_the_sentence_it_cites():
     passages, evidence = _one_article("Brightline said it would defend itself vigorously. Tamura said the company "
                                       "had not yet decided whether to ask an appeals court to review the ruling.")
     text = Reader(None, None).verify(Query("Is Brightline going to appeal?"),
-                                     Draft((2,), "Brightline will defend itself vigorously.", "Brightline will appeal."),
+                                     Draft((2,), "Brightline will fight the case.", "Brightline will appeal."),
                                      evidence, passages, evidence, CitationBuilder(passages))
     assert text.startswith("Tamura said the company had not yet decided")
 
@@ -639,3 +641,44 @@ def test_the_support_is_the_cited_sentences_that_bear_the_claim():
     assert [s.text for s in bearing(content_terms("The strikes killed at least 25 people."), evidence)] == [holds]
     # A claim none of them words (a name the headline gives) keeps them all.
     assert bearing(content_terms("Kataib Hezbollah"), evidence) == evidence
+
+
+@pytest.mark.fast
+def test_the_sentence_the_draft_writes_out_is_cited_not_its_misnumbered_neighbour():
+    """A small model often copies the answering sentence and gives its neighbour's number: what it
+    writes out is what it cites. On a yes/no question that sentence is quoted even when it words
+    the topic otherwise ("further attacks" for "more strikes")."""
+    from qa.citations import CitationBuilder
+    from qa.evidence import restated
+    from qa.reader import Draft, Query, Reader
+
+    signal = "Solenne said the lander sent its last confirmed signal at 03:42 GMT on Wednesday."
+    unknown = "The cause of the failure is not yet known."
+    passages, evidence = _one_article(f"{signal} {unknown}")
+    assert restated("The cause of the failure is not yet known, the company said.", evidence) == [evidence[1]]
+    assert restated("The failure.", evidence) == []  # a sentence of too few terms is nobody's copy
+    query = Query("Do engineers know what caused the lander to go quiet?")
+    text = Reader(None, None).verify(query, Draft((1,), unknown, "Not known"), evidence, passages, evidence,
+                                     CitationBuilder(passages))
+    assert text == f"{unknown} [1]"
+    struck = "US warplanes struck five militia bases on Sunday."
+    depends = "They said further attacks would depend on the militia's response."
+    passages, evidence = _one_article(f"{struck} {depends}")
+    draft = Draft((1,), f"Yes. {depends}", "Yes")
+    text = Reader(None, None).verify(Query("Are more US strikes coming?"), draft, evidence, passages, evidence,
+                                     CitationBuilder(passages))
+    assert text == f"{depends} [1]"
+
+
+def test_a_short_form_inside_a_checked_bare_answer_needs_no_second_verdict(qwen):
+    """"Senior Editor for Antiwar.com", judged in the question's place, answers "What's his job?";
+    its short form "Antiwar.com" says less, not something else, and does not undo it."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("He has 20 years of experience in foreign policy research. "
+                                      "Jason Ditz is Senior Editor for Antiwar.com.", title="US strikes militias")
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
+    text = reader.verify(Query("What's Jason Ditz's job?"), Draft((1,), "Senior Editor for Antiwar.com", "Antiwar.com"),
+                         evidence, passages, evidence, CitationBuilder(passages))
+    assert text == "Senior Editor for Antiwar.com [1]"
