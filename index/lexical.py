@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import tempfile
 import threading
@@ -108,6 +109,9 @@ def _build(store: Store, described: str) -> LexicalIndex:
         days.append(meta["published_day"])
         sites.append(meta["site"])
     bm25 = bm25s.BM25()
+    # bm25s sets its own logger to DEBUG: once anything configures the root logger (the ONNX
+    # export on a first run does), every build would print "Building index from IDs objects".
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     if ids:
         bm25.index(_tokenize(texts), show_progress=False)
     # Fingerprinted by what was read, which an ingest running meanwhile may have changed.
