@@ -40,13 +40,6 @@ def statement(question: str, claim: str) -> str:
     if span is None:
         return f"{question.rstrip(' ?')}? {fragment}."
     start, end = span
-    opener, _, kind = question[start:end].partition(" ")
-    if opener.lower() in ("what", "which") and kind and not kind.lower().startswith("of ") \
-            and not re.search(r"['’]s?\b", kind):  # "Which airline's pilots": "Southwest pilots"
-        # The kind asked for stays in the statement: "The rocket Solenne Aerospace carried ..." is
-        # false where the passage names a company, "Solenne Aerospace carried ..." is not.
-        opens = not question[:start].strip() or question[:start].rstrip()[-1] in ".?!"
-        fragment = f"{'T' if opens else 't'}he {kind} {fragment}"
     return " ".join(filter(None, [question[:start] + fragment, question[end:].strip().rstrip(" ?")])) + "."
 
 

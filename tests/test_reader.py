@@ -263,29 +263,27 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
 @pytest.mark.parametrize("question, claim, expected", [
     ("Who wrote that story?", "Priya Raman", "Priya Raman wrote that story."),
     ("How many people were killed in the strikes?", "At least 25", "At least 25 people were killed in the strikes."),
-    ("Which company is buying Ardent Pay?", "Kestrel Software", "The company Kestrel Software is buying Ardent Pay."),
+    ("Which company is buying Ardent Pay?", "Kestrel Software", "Kestrel Software is buying Ardent Pay."),
     ("What is the capital of France?", "Paris", "Paris is the capital of France."),
     ("When did the strikes happen?", "Sunday", "When did the strikes happen? Sunday."),
     ("Who ordered it?", "The strikes were ordered by the defence secretary.", "The strikes were ordered by the defence secretary."),
     ("Uber announced this week the return of which feature?", "shared rides",
-     "Uber announced this week the return of the feature shared rides."),
+     "Uber announced this week the return of shared rides."),
     ("Pilots picketed this week. Which airline's pilots walked out?", "Southwest", "Pilots picketed this week. Southwest pilots walked out."),
     ("Who's Ingrid Halvorsen?", "a planetary scientist", "a planetary scientist is Ingrid Halvorsen."),
     ("Who's Kestrel's boss?", "Helen Varga is Kestrel's CEO.", "Helen Varga is Kestrel's CEO."),  # a clause already
     ("What's the name of the base?", "K-1", "K-1 is the name of the base."),
     ("Pilots picketed. Which airline were they from?", "Southwest", "Pilots picketed. Which airline were they from? Southwest."),
     ("The bill, which passed in May, was signed by whom?", "Ana Ruiz", "The bill, which passed in May, was signed by whom? Ana Ruiz."),
-    # The asked-for phrase runs to its verb, or to a word that cannot be in it; the kind it asks
-    # for stays ("The rocket Solenne Aerospace" is false where the passage names a company).
-    ("Pilots picketed. Which union called the strike?", "ALPA", "Pilots picketed. The union ALPA called the strike."),
+    # The asked-for phrase runs to its verb, or to a word that cannot be in it.
     ("Which Ivy League school announced it will end loans?", "Dartmouth College",
-     "The Ivy League school Dartmouth College announced it will end loans."),
-    ("The prime minister of which European nation stepped down?", "Italy", "The prime minister of the European nation Italy stepped down."),
-    ("Which two countries are forging closer ties?", "Russia and China", "The two countries Russia and China are forging closer ties."),
-    ("Which product remains hard to find?", "Baby formula", "The product Baby formula remains hard to find."),
+     "Dartmouth College announced it will end loans."),
+    ("The prime minister of which European nation stepped down?", "Italy", "The prime minister of Italy stepped down."),
+    ("Which two countries are forging closer ties?", "Russia and China", "Russia and China are forging closer ties."),
+    ("Which product remains hard to find?", "Baby formula", "Baby formula remains hard to find."),
     ("Which of these bands announced a reunion?", "Blink-182", "Blink-182 announced a reunion."),
-    ("Which high-ranking US official tested positive?", "Joe Biden", "The high-ranking US official Joe Biden tested positive."),
-    ("Which embattled celebrity was found liable?", "Bill Cosby", "The embattled celebrity Bill Cosby was found liable."),
+    ("Which high-ranking US official tested positive?", "Joe Biden", "Joe Biden tested positive."),
+    ("Which embattled celebrity was found liable?", "Bill Cosby", "Bill Cosby was found liable."),
     ("What caused the fire?", "Lightning", "Lightning caused the fire."),
     ("Vandals cut a fence, releasing what from their cages?", "mink", "Vandals cut a fence, releasing mink from their cages."),
     ("Which menu item did KFC roll out?", "Chicken nuggets", "Which menu item did KFC roll out? Chicken nuggets."),
@@ -297,7 +295,7 @@ def test_a_true_sentence_from_a_neighbouring_story_is_no_answer(qwen):
     # "has" + a subject + a participle asks for an object too; "has" + its object is the verb.
     ("How many goals has Russo scored off the bench?", "4", "How many goals has Russo scored off the bench? 4."),
     ("Which title has the tennis legend won most?", "Wimbledon", "Which title has the tennis legend won most? Wimbledon."),
-    ("Which state has the highest gas price?", "California", "The state California has the highest gas price."),
+    ("Which state has the highest gas price?", "California", "California has the highest gas price."),
     ("How many people have died in the floods?", "25", "25 people have died in the floods."),
     # A question of two asks takes a short answer to both after it.
     ("Who wrote it, and what does he do?", "Jason Ditz, editor", "Who wrote it, and what does he do? Jason Ditz, editor."),
