@@ -100,11 +100,12 @@ def test_answer_with_highlighted_citation_and_followup(page, tmp_path):
     print(f"\nbrowser: first answer text after {first:.1f}s, final answer after {full:.1f}s: "
           f"{answer.locator('.nq-text').inner_text()!r}")
     page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
-    if answer.get_attribute("class") == "nq-abstained":  # SmolLM2 may judge that the sources don't say
-        assert "US Conducts Airstrikes" in answer.locator(".nq-card").first.inner_text()
-    else:
-        marks = answer.locator(".nq-card mark")
-        assert any("offered no proof" in t for t in marks.all_inner_texts()), answer.inner_text()
+    # SmolLM2, checked by words only, may abstain or quote another sentence of the article (on an
+    # AVX2 machine, "They said further attacks would depend ..."): the page must show it cited.
+    assert "US Conducts Airstrikes" in answer.locator(".nq-card").first.inner_text()
+    if answer.get_attribute("class") != "nq-abstained":
+        marks = answer.locator(".nq-card mark").all_inner_texts()
+        assert any(m.strip(" .") in answer.locator(".nq-text").inner_text() for m in marks), answer.inner_text()
 
     # Quoting mode from here: the checks are of the page, not of SmolLM2's judgement.
     page.click("#nq-mode label:has-text('extract')")
