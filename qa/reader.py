@@ -229,8 +229,7 @@ class Reader:
                ranked: list[Sentence], builder: CitationBuilder) -> str:
         """The draft's sentences that offer the kind of answer asked and that the cited (those the
         draft writes out, then ``draft.ids`` into ``evidence``, from 1), else the best-matching,
-        evidence sentences state, each followed
-        by its markers; nothing when the draft's answer in a few words, put into the question, is
+        evidence sentences state, each followed by its markers; nothing when the draft's answer in a few words, put into the question, is
         not what those sentences state. A bare "Yes" or "No", as the answer or as the short answer to a
         yes/no question, is a verdict the model cannot be trusted with (its judge scores either
         polarity alike): the cited sentences are quoted instead. So are they when the draft's own
@@ -247,14 +246,14 @@ class Reader:
         # In the source's words (no coverage rule: they are the source): those the draft writes out
         # ("further attacks would depend on ..." for "Are more strikes coming?"), else the numbered
         # ones on the question's topic.
-        on_topic = [s.text for s in written] or \
+        quotable = [s.text for s in written] or \
             [s.text for s in numbered if overlap(content_terms(query.text), content_terms(s.text))]
         quoted = bare_reply(draft.text) or (yes_no and bare_reply(draft.short))
-        claims = on_topic if quoted else \
+        claims = quotable if quoted else \
             stating(draft.short, query.text, [draft.text[a:b].strip() for a, b in split_sentences(draft.text)])
         kept = self._kept(query, claims, quoted, cited, evidence, passages, ranked)
         if not kept and not quoted:  # the draft fails: what it cited may still say it, in the source's words
-            kept = self._kept(query, on_topic if yes_no else quoting(draft.short, query.text, cited), yes_no,
+            kept = self._kept(query, quotable if yes_no else quoting(draft.short, query.text, cited), yes_no,
                               cited, evidence, passages, ranked)
             log.debug("quoted instead: %s", [c[:60] for c, _ in kept])
         if not kept and not quoted and not yes_no and 0 < len(words(draft.short)) <= FRAGMENT_WORDS \
