@@ -4,8 +4,8 @@ that state it → verification → the verified sentences, or an abstention.
 The model reads the best sentences of the retrieved passages with their neighbours, numbered, and
 replies in JSON constrained by a schema: ``{"evidence": [ids], "answer": "...", "short": "..."}``. Citations come
 from the sentences its answer writes out and those ids (a small model often copies the right
-sentence and numbers its neighbour), so every quoted span is exact by construction. Each answer sentence is kept only
-if it offers the kind of answer asked (a name, number or time the question lacks; not the question
+sentence and numbers its neighbour), so every quoted span is exact by construction. Each answer
+sentence is kept only if it offers the kind of answer asked (a name, number or time the question lacks; not the question
 restated), its names, numbers and polarity come from the cited sentences, the model asked as a
 judge finds that those sentences state it, and no newer article on the question has superseded
 them; and the answer in a few words (the reply's ``short``), put in place of what the question
@@ -229,16 +229,16 @@ class Reader:
                ranked: list[Sentence], builder: CitationBuilder) -> str:
         """The draft's sentences that offer the kind of answer asked and that the cited (those the
         draft writes out, then ``draft.ids`` into ``evidence``, from 1), else the best-matching,
-        evidence sentences state, each followed by its markers; nothing when the draft's answer in a few words, put into the question, is
-        not what those sentences state. A bare "Yes" or "No", as the answer or as the short answer to a
-        yes/no question, is a verdict the model cannot be trusted with (its judge scores either
+        evidence sentences state, each followed by its markers; nothing when the draft's answer in a
+        few words, put into the question, is not what those sentences state. A bare "Yes" or "No",
+        as the answer or as the short answer to a yes/no question, is a verdict the model cannot be trusted with (its judge scores either
         polarity alike): the cited sentences are quoted instead. So are they when the draft's own
         sentences fail: on a yes/no question those it writes out, else the numbered ones on its
         topic; on other questions those holding the short answer
         (the model often cites the right sentence and writes out its neighbour); failing those, the
         short answer itself. A sentence answer leads with its short form when the judge checked it
         and the sentence lacks it."""
-        numbered = [evidence[i - 1] for i in draft.ids if 1 <= i <= len(evidence)]
+        numbered = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         written = restated(draft.text, evidence)
         cited = list(dict.fromkeys([*written, *numbered]))
         log.debug("cited %s", [s.text[:60] for s in cited])
