@@ -231,13 +231,13 @@ class Reader:
         draft writes out, then ``draft.ids`` into ``evidence``, from 1), else the best-matching,
         evidence sentences state, each followed by its markers; nothing when the draft's answer in a
         few words, put into the question, is not what those sentences state. A bare "Yes" or "No",
-        as the answer or as the short answer to a yes/no question, is a verdict the model cannot be trusted with (its judge scores either
-        polarity alike): the cited sentences are quoted instead. So are they when the draft's own
-        sentences fail: on a yes/no question those it writes out, else the numbered ones on its
-        topic; on other questions those holding the short answer
-        (the model often cites the right sentence and writes out its neighbour); failing those, the
-        short answer itself. A sentence answer leads with its short form when the judge checked it
-        and the sentence lacks it."""
+        as the answer or as the short answer to a yes/no question, is a verdict the model cannot be
+        trusted with (its judge scores either polarity alike): the cited sentences are quoted
+        instead. So are they when the draft's own sentences fail: on a yes/no question those it
+        writes out, else the numbered ones on its topic; on other questions those holding the short
+        answer (the model often cites the right sentence and writes out its neighbour); failing
+        those, the short answer itself. A sentence answer leads with its short form when the judge
+        checked it and the sentence lacks it."""
         numbered = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         written = restated(draft.text, evidence)
         cited = list(dict.fromkeys([*written, *numbered]))
