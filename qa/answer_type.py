@@ -45,6 +45,13 @@ _WHEN_CLAUSE = re.compile(r"(\b(?:who|whom|what|which|where|why|how)\b[^.?!]*?)\
 _SECOND_ASK = re.compile(rf",?\s+and\s+(?={_WH.pattern})", re.IGNORECASE)
 # Lower-case words inside names: "Ludwig van Beethoven", "Leonardo da Vinci", "Osama bin Laden".
 _NAME_PARTICLES = frozenset("van von der den de da di del della du la le al el bin ibn y".split())
+# "How many" asks for a count and "what percentage" for a share: RealTime QA 2022's 46 "how many"
+# answers hold no percentage and its 24 "what percentage" answers all hold one. A count that is a
+# share of something else ("40%" for "How many pilots does it employ?") answers another question.
+_ASKS_COUNT = re.compile(r"\bhow many\b")
+_ASKS_SHARE = re.compile(r"\b(?:what|which) (?:percentage|percent)\b|\bhow many percent")
+_SHARE = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*\s*(?:%|per ?cent\b|percentage points?\b)", re.IGNORECASE)
+_SHARE_WORDS = frozenset("half third thirds quarter quarters".split())
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
 
@@ -86,7 +93,12 @@ def offers_answer(question: str, sentence: str) -> bool:
     if kind in ("name", "agent"):
         return bool(names_in(sentence) - content_terms(question))
     if kind == "number":
-        return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _SCALE_WORDS)
+        lowered = question.lower()
+        if _ASKS_SHARE.search(lowered):
+            return bool(_SHARE.search(sentence)) or bool(set(words(sentence)) & _SHARE_WORDS)
+        if _ASKS_COUNT.search(lowered):  # a percentage is no count; what else it holds may be
+            sentence = _SHARE.sub(" ", sentence)
+        return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _SCALE_WORDS - {"percent"})
     if kind == "span":
         return bool(set(words(sentence)) & _SPAN_WORDS)
     if kind == "time":

@@ -36,6 +36,12 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     # The type is there; whether "25" counts the warplanes is the judge's call on the short answer (reader).
     ("How many F-15 warplanes took part in the strikes?", "The strikes targeted five PMU bases, killing at least 25.", True),
     ("How many F-15 warplanes took part?", "US F-15 warplanes carried out a series of airstrikes over the course of Sunday.", False),
+    # A share is no count, and a count no share.
+    ("How many pilots does the airline employ?", "The airline operated about 40% of its scheduled flights.", False),
+    ("How many pilots does the airline employ?", "About 40% of its 1,200 pilots stayed home.", True),
+    ("What percentage of voters back the plan?", "Some 52% of voters back the plan.", True),
+    ("What percentage of voters back the plan?", "About half of voters back the plan.", True),
+    ("What percentage of voters back the plan?", "The pollster asked 1,200 voters.", False),
     ("What was the name of the contractor killed in the attack?", "The attack killed a contractor and wounded troops.", False),
     ("What was the name of the contractor killed in the attack?", "The contractor, John Smith, was killed.", True),
     ("On what day were the airstrikes carried out?", "Warplanes carried out airstrikes over the course of Sunday.", True),
