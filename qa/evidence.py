@@ -260,6 +260,20 @@ def restated(text: str, sentences: list[Sentence]) -> list[Sentence]:
             and any(len(terms & d) >= RESTATED * len(terms) for d in drafted)]
 
 
+def drawn_from(text: str, sentences: list[Sentence]) -> list[Sentence]:
+    """For each sentence of ``text`` of three or more content terms, the sentence holding at least
+    ``RESTATED`` of them and the most: what a draft that retells part of a sentence ("the PMU is
+    explicitly part of the Iraqi government's security forces") was read from."""
+    found = []
+    for a, b in split_sentences(text):
+        drafted = content_terms(text[a:b])
+        shared = [(len(drafted & content_terms(s.text)), s) for s in sentences]
+        n, source = max(shared, key=lambda pair: pair[0], default=(0, None))
+        if len(drafted) >= 3 and n >= RESTATED * len(drafted) and source not in found:
+            found.append(source)
+    return found
+
+
 def best_match(claim: str, sentences: list[Sentence]) -> Sentence | None:
     """The sentence sharing most content terms with ``claim`` (ties: higher question score)."""
     terms = content_terms(claim)

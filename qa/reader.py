@@ -36,7 +36,7 @@ from index.chunking import split_sentences
 from .answer_type import FRAGMENT_WORDS, answer_type, asks, bare_reply, names_in, offers_answer, written_as_name
 from .byline import asks_author, byline_answer
 from .citations import CitationBuilder
-from .evidence import Sentence, best_match, content_terms, grounded, overlap, restated, supports
+from .evidence import Sentence, best_match, content_terms, drawn_from, grounded, overlap, restated, supports
 from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
 from .spans import source_span
@@ -234,19 +234,20 @@ class Reader:
         as the answer or as the short answer to a yes/no question, is a verdict the model cannot be
         trusted with (its judge scores either polarity alike): the cited sentences are quoted
         instead. So are they when the draft's own sentences fail: on a yes/no question those it
-        writes out, else the numbered ones on its topic; on other questions those holding the short
-        answer (the model often cites the right sentence and writes out its neighbour); failing
-        those, the short answer itself. A sentence answer leads with its short form when the judge
-        checked it and the sentence lacks it."""
+        writes out, else those it retells part of, else the numbered ones on its topic; on other
+        questions those holding the short answer (the model often cites the right sentence and
+        writes out its neighbour); failing those, the short answer itself. A sentence answer leads
+        with its short form when the judge checked it and the sentence lacks it."""
         numbered = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         written = restated(draft.text, evidence)
         cited = list(dict.fromkeys([*written, *numbered]))
         log.debug("cited %s", [s.text[:60] for s in cited])
         yes_no = answer_type(query.text) == "yes/no"
         # In the source's words (no coverage rule: they are the source): those the draft writes out
-        # ("further attacks would depend on ..." for "Are more strikes coming?"), else the numbered
-        # ones on the question's topic.
-        quotable = [s.text for s in written] or \
+        # ("further attacks would depend on ..." for "Are more strikes coming?"), else those it
+        # retells part of (a small model numbers a neighbour of the sentence it read), else the
+        # numbered ones on the question's topic.
+        quotable = [s.text for s in written or drawn_from(draft.text, evidence)] or \
             [s.text for s in numbered if overlap(content_terms(query.text), content_terms(s.text))]
         quoted = bare_reply(draft.text) or (yes_no and bare_reply(draft.short))
         claims = quotable if quoted else \

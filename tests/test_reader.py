@@ -668,6 +668,26 @@ def test_the_sentence_the_draft_writes_out_is_cited_not_its_misnumbered_neighbou
     assert text == f"{depends} [1]"
 
 
+@pytest.mark.fast
+def test_a_yes_no_draft_retelling_part_of_a_sentence_quotes_that_sentence_not_the_numbered_ones():
+    """"Yes, the PMU is explicitly part of the Iraqi government's security forces" retells the end of
+    a long sentence and numbers others: the sentence it was read from is quoted."""
+    from qa.citations import CitationBuilder
+    from qa.evidence import drawn_from
+    from qa.reader import Draft, Query, Reader
+
+    struck = "US warplanes struck five bases of the PMU, Iraq's Shi'ite militias, on Sunday."
+    part = ("There hasn't been a reaction yet from the Iraqi government, but it will necessarily be a "
+            "negative one, since the PMU forces are explicitly part of the Iraqi government's security forces.")
+    passages, evidence = _one_article(f"{struck} {part}")
+    retold = "Yes, the PMU is explicitly part of the Iraqi government's security forces."
+    assert drawn_from(retold, evidence) == [evidence[1]]
+    assert drawn_from("Yes, it is.", evidence) == []  # too few terms to have been read from anything
+    text = Reader(None, None).verify(Query("Is the PMU part of the Iraqi government?"), Draft((1,), retold, "Yes"),
+                                     evidence, passages, evidence, CitationBuilder(passages))
+    assert text == f"{part} [1]"
+
+
 def test_a_short_form_inside_a_checked_bare_answer_needs_no_second_verdict(qwen):
     """"Senior Editor for Antiwar.com", judged in the question's place, answers "What's his job?";
     its short form "Antiwar.com" says less, not something else, and does not undo it."""
