@@ -81,11 +81,11 @@ def bare_reply(text: str) -> bool:
 
 def offers_answer(question: str, sentence: str) -> bool:
     """The sentence adds something the question lacks, of the type the question asks for: a number
-    for "how many", a number or time word for "when", a span of time or length for "how long", a
-    name the question lacks for "who"; a yes/no answer speaks of what the question asks. Whether it
-    answers *this* question is the judge's call on the answer's short form (``reader``): word
-    distances measured on the tune split rejected right answers in other words ("20 years of
-    experience in ... research")."""
+    for "how many" (not a percentage) and a share for "what percentage", a number or time word for
+    "when", a span of time or length for "how long", a name the question lacks for "who"; a yes/no
+    answer speaks of what the question asks. Whether it answers *this* question is the judge's
+    call on the answer's short form (``reader``): word distances measured on the tune split
+    rejected right answers in other words ("20 years of experience in ... research")."""
     kind = answer_type(question)
     if not content_terms(sentence) - content_terms(question) and negated(sentence) == negated(question) \
             and not (kind == "yes/no" and words(sentence)[:1] in (["yes"], ["no"])):
@@ -93,12 +93,12 @@ def offers_answer(question: str, sentence: str) -> bool:
     if kind in ("name", "agent"):
         return bool(names_in(sentence) - content_terms(question))
     if kind == "number":
-        lowered = question.lower()
+        lowered, scale = question.lower(), _SCALE_WORDS
         if _ASKS_SHARE.search(lowered):
             return bool(_SHARE.search(sentence)) or bool(set(words(sentence)) & _SHARE_WORDS)
         if _ASKS_COUNT.search(lowered):  # a percentage is no count; what else it holds may be
-            sentence = _SHARE.sub(" ", sentence)
-        return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & _SCALE_WORDS - {"percent"})
+            sentence, scale = _SHARE.sub(" ", sentence), _SCALE_WORDS - {"percent"}
+        return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & scale)
     if kind == "span":
         return bool(set(words(sentence)) & _SPAN_WORDS)
     if kind == "time":
