@@ -52,6 +52,7 @@ _ASKS_COUNT = re.compile(r"\bhow many\b")
 _ASKS_SHARE = re.compile(r"\b(?:what|which) (?:percentage|percent)\b|\bhow many percent")
 _SHARE = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*\s*(?:%|per ?cent\b|percentage points?\b)", re.IGNORECASE)
 _SHARE_WORDS = frozenset("half third thirds quarter quarters".split())
+_COUNT_WORDS = _SCALE_WORDS - {"percent"}
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
 
@@ -97,7 +98,7 @@ def offers_answer(question: str, sentence: str) -> bool:
         if _ASKS_SHARE.search(lowered):
             return bool(_SHARE.search(sentence)) or bool(set(words(sentence)) & _SHARE_WORDS)
         if _ASKS_COUNT.search(lowered):  # a percentage is no count; what else it holds may be
-            sentence, scale = _SHARE.sub(" ", sentence), _SCALE_WORDS - {"percent"}
+            sentence, scale = _SHARE.sub(" ", sentence), _COUNT_WORDS
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & scale)
     if kind == "span":
         return bool(set(words(sentence)) & _SPAN_WORDS)

@@ -266,10 +266,9 @@ def drawn_from(text: str, sentences: list[Sentence]) -> list[Sentence]:
     explicitly part of the Iraqi government's security forces") was read from."""
     found = []
     for a, b in split_sentences(text):
-        drafted = content_terms(text[a:b])
-        shared = [(len(drafted & content_terms(s.text)), s) for s in sentences]
-        n, source = max(shared, key=lambda pair: pair[0], default=(0, None))
-        if len(drafted) >= 3 and n >= RESTATED * len(drafted) and source not in found:
+        drafted, source = content_terms(text[a:b]), best_match(text[a:b], sentences)
+        if source and source not in found and len(drafted) >= 3 \
+                and len(drafted & content_terms(source.text)) >= RESTATED * len(drafted):
             found.append(source)
     return found
 
