@@ -323,17 +323,29 @@ class Reader:
     def _support(self, query: Query, claim: str, cited: list[Sentence], evidence: list[Sentence],
                  passages: list[Passage], ranked: list[Sentence]) -> list[Sentence] | None:
         """The sentences that state ``claim``: the cited ones of one article, else the best lexical
-        match, unless newer coverage has superseded them. One article: a sentence stitched from
+        match, else the sentence closest in meaning to the claim in the question's place (the model
+        numbered another: "Italy" for whose prime minister stepped down, on "Draghi's resignation
+        also comes as ..."), unless newer coverage has superseded them. One article: a sentence stitched from
         two stories ("Andrew Whitworth, a former New York Giants wide receiver") states neither."""
         match = best_match(claim, evidence)
+        near = self._nearest(statement(query.text, claim), evidence)
         terms = content_terms(claim)
-        for group in (*by_article(cited, passages).values(), [match] if match and match not in cited else []):
+        others = [[s] for s in dict.fromkeys([match, near]) if s and s not in cited]
+        for group in (*by_article(cited, passages).values(), *others):
             group = bearing(terms, group)
             if group and superseded(group, passages, ranked, query.as_of, query.text):
                 log.debug("superseded: %r", claim)
             elif group and self._states(query.text, claim, group, evidence, passages):
                 return group
         return None
+
+    def _nearest(self, text: str, sentences: list[Sentence]) -> Sentence | None:
+        """The sentence closest in meaning to ``text`` (MiniLM cosine): the one a paraphrase rests
+        on when the model numbered another ("No one was killed" on "No deaths ... had been reported")."""
+        if self.embed is None or not sentences:
+            return None
+        vectors = self.embed([text, *(s.text for s in sentences)])
+        return sentences[int((vectors[1:] @ vectors[0]).argmax())]
 
     def _states(self, question: str, claim: str, group: list[Sentence], evidence: list[Sentence],
                 passages: list[Passage]) -> bool:

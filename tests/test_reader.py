@@ -700,3 +700,24 @@ def test_a_short_form_inside_a_checked_bare_answer_needs_no_second_verdict(qwen)
     text = reader.verify(Query("What's Jason Ditz's job?"), Draft((1,), "Senior Editor for Antiwar.com", "Antiwar.com"),
                          evidence, passages, evidence, CitationBuilder(passages))
     assert text == "Senior Editor for Antiwar.com [1]"
+
+
+def test_an_answer_whose_cited_sentence_fails_rests_on_the_sentence_closest_in_meaning(qwen):
+    """The model numbers a sentence that names its answer but does not state it, and the sentence that
+    does shares no word with the answer: it is found by meaning (MiniLM), then judged as any other."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("Brenmark's economy grew 2% last year, the fastest pace in Europe. "
+                                      "Finance minister Ana Lindqvist handed in her resignation to the president on "
+                                      "Tuesday, ending four years in the post. Brenmark's football team won the "
+                                      "Nordic Cup in March.", title="Brenmark's government in turmoil")
+    query = Query("The finance minister of which European country resigned this week?")
+    draft = Draft((1,), "Brenmark", "Brenmark")
+    builder = CitationBuilder(passages)
+    reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
+    assert reader.verify(query, draft, evidence, passages, evidence, builder) == "Brenmark [1]"
+    assert builder.citations[0].quote.startswith("Finance minister Ana Lindqvist handed")
+    # Without meaning to search by, only the sentences naming Brenmark are tried, and neither states it.
+    assert Reader(qwen.llm, qwen.llm.yes_probability).verify(query, draft, evidence, passages, evidence,
+                                                             CitationBuilder(passages)) == ""
