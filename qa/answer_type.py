@@ -41,8 +41,9 @@ _WH = re.compile(r"\b(?:what|which|who|whom|whose|where|why|how|when)\b")
 # A "when" clause after the question's own interrogative joins clauses, it does not ask for a time:
 # "How did China respond when NASA criticized it?", "... from which country when he was eight?".
 _WHEN_CLAUSE = re.compile(r"(\b(?:who|whom|what|which|where|why|how)\b[^.?!]*?)\s*,?\s+when\b[^.?!]*")
-# A second ask joined to the first: "How old was she and what did she die of?".
-_SECOND_ASK = re.compile(rf",?\s+and\s+(?={_WH.pattern})", re.IGNORECASE)
+# A second ask joined to the first ("How old was she and what did she die of?") or put after it
+# ("How many renters got bad reports? What's the current estimate?").
+_SECOND_ASK = re.compile(rf"(?:,?\s+and|\?)\s+(?={_WH.pattern})", re.IGNORECASE)
 # Lower-case words inside names: "Ludwig van Beethoven", "Leonardo da Vinci", "Osama bin Laden".
 _NAME_PARTICLES = frozenset("van von der den de da di del della du la le al el bin ibn y".split())
 # "How many" asks for a count and "what percentage" for a share: RealTime QA 2022's 46 "how many"
@@ -67,7 +68,8 @@ def answer_type(question: str) -> str | None:
 
 def asks(question: str) -> list[str]:
     """What the question asks, one question an ask: two for "Who is Tuesta and how does he rate
-    Boluarte's position?", where each answer sentence may answer either; else the question."""
+    Boluarte's position?" or "Who won? How many votes did she get?", where each answer sentence may answer
+    either; else the question."""
     parts = _SECOND_ASK.split(question, maxsplit=1)
     if len(parts) < 2 or not words(parts[1]) or not (_WH.search(parts[0].lower()) or answer_type(parts[0]) == "yes/no"):
         return [question]

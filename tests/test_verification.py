@@ -101,10 +101,15 @@ def test_answer_types():
     ("how old was she and what did she die of", ["how old was she?", "what did she die of?"]),
     ("Who wrote the article, and what does he do?", ["Who wrote the article?", "what does he do?"]),
     ("Is it true, and why?", ["Is it true?", "why?"]),
+    # Or two questions in one message.
+    ("How many renters got bad reports? What's the current estimate?",
+     ["How many renters got bad reports?", "What's the current estimate?"]),
     # "and" inside one ask, or before a clause that asks nothing, splits nothing.
     ("What did Smith and Wesson announce?", ["What did Smith and Wesson announce?"]),
     ("Did Biden and Harris meet?", ["Did Biden and Harris meet?"]),
     ("The plant closed and what happened next?", ["The plant closed and what happened next?"]),
+    ("Which food is eaten for luck? (Hint: it is served at Rosh Hashanah.)",
+     ["Which food is eaten for luck? (Hint: it is served at Rosh Hashanah.)"]),
 ])
 def test_a_question_may_ask_two_things(question, expected):
     assert asks(question) == expected
