@@ -328,10 +328,17 @@ class Reader:
         also comes as ..."), unless newer coverage has superseded them. One article: a sentence stitched from
         two stories ("Andrew Whitworth, a former New York Giants wide receiver") states neither."""
         match = best_match(claim, evidence)
-        near = self._nearest(statement(query.text, claim), evidence)
         terms = content_terms(claim)
-        others = [[s] for s in dict.fromkeys([match, near]) if s and s not in cited]
-        for group in (*by_article(cited, passages).values(), *others):
+
+        def groups() -> Iterator[list[Sentence]]:
+            yield from by_article(cited, passages).values()
+            if match and match not in cited:
+                yield [match]
+            near = self._nearest(statement(query.text, claim), evidence)  # embedded only when needed
+            if near and near not in cited and near != match:
+                yield [near]
+
+        for group in groups():
             group = bearing(terms, group)
             if group and superseded(group, passages, ranked, query.as_of, query.text):
                 log.debug("superseded: %r", claim)
@@ -340,8 +347,7 @@ class Reader:
         return None
 
     def _nearest(self, text: str, sentences: list[Sentence]) -> Sentence | None:
-        """The sentence closest in meaning to ``text`` (MiniLM cosine): the one a paraphrase rests
-        on when the model numbered another ("No one was killed" on "No deaths ... had been reported")."""
+        """The sentence closest in meaning to ``text`` (MiniLM cosine), if the reader has an embedder."""
         if self.embed is None or not sentences:
             return None
         vectors = self.embed([text, *(s.text for s in sentences)])
