@@ -68,8 +68,8 @@ def answer_type(question: str) -> str | None:
 
 def asks(question: str) -> list[str]:
     """What the question asks, one question an ask: two for "Who is Tuesta and how does he rate
-    Boluarte's position?" or "Who won? How many votes did she get?", where each answer sentence may answer
-    either; else the question."""
+    Boluarte's position?" or "Who won? How many votes did she get?", where each answer sentence
+    may answer either; else the question."""
     parts = _SECOND_ASK.split(question, maxsplit=1)
     if len(parts) < 2 or not words(parts[1]) or not (_WH.search(parts[0].lower()) or answer_type(parts[0]) == "yes/no"):
         return [question]

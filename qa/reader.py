@@ -325,8 +325,9 @@ class Reader:
         """The sentences that state ``claim``: the cited ones of one article, else the best lexical
         match, else the sentence closest in meaning to the claim in the question's place (the model
         numbered another: "Italy" for whose prime minister stepped down, on "Draghi's resignation
-        also comes as ..."), unless newer coverage has superseded them. One article: a sentence stitched from
-        two stories ("Andrew Whitworth, a former New York Giants wide receiver") states neither."""
+        also comes as ..."), unless newer coverage has superseded them. One article: a sentence
+        stitched from two stories ("Andrew Whitworth, a former New York Giants wide receiver")
+        states neither."""
         match = best_match(claim, evidence)
         terms = content_terms(claim)
 
