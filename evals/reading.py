@@ -138,11 +138,11 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
 
     def evaluate(item: ReadingItem) -> dict:
         if replayed:
-            replayed.item = item.id
+            replayed.start(item.id)
         answer = assistant.ask(item.question, as_of=item.date, articles=item.articles)
         return {"question": item.question, "date": item.date.isoformat(), "gold": item.gold,
                 "answerable": item.answerable, "answer": answer.text, "draft": answer.draft,
-                "evidence": answer.evidence, "reply": answer.reply,
+                "evidence": answer.evidence, "replies": answer.replies,
                 "abstained": answer.abstained, "outcome": outcome(item, answer.text, answer.abstained),
                 "f1": None if answer.abstained else token_f1(answer.text, item.gold),
                 "seconds": answer.seconds, "mode": answer.mode}

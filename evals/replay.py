@@ -15,30 +15,36 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def recorded(run: Path) -> dict[str, tuple[str, str]]:
-    """``item id -> (evidence, reply)`` from a run folder's ``results.json`` (items without a reply left out)."""
+def recorded(run: Path) -> dict[str, tuple[str, list[str]]]:
+    """``item id -> (evidence, replies)`` from a run folder's ``results.json`` (items without a reply left out)."""
     path = run / "results.json"
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["questions"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not the results of a reading run to replay ({exc.__class__.__name__})") from None
-    return {r["id"]: (r["evidence"], r["reply"]) for r in rows if r.get("reply") and r.get("evidence")}
+    return {r["id"]: (r["evidence"], r["replies"]) for r in rows if r.get("replies") and r.get("evidence")}
 
 
 class Replayed:
-    """The assistant's model, except that a request showing the evidence of the item now asked
-    gets that item's recorded reply."""
+    """The assistant's model, except that the n-th request showing the evidence of the item now
+    asked gets that item's n-th recorded reply (a second draft follows a failed first)."""
 
-    def __init__(self, llm, replies: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, llm, replies: dict[str, tuple[str, list[str]]]) -> None:
         self.llm, self.replies, self.name = llm, replies, llm.name
         self.item: str | None = None
+        self.turn = 0
         self.replayed = self.generated = 0
 
+    def start(self, item: str) -> None:
+        """The next requests are for ``item``."""
+        self.item, self.turn = item, 0
+
     def stream(self, messages: list[dict[str, str]], max_tokens: int, **kwargs) -> Iterator[str]:
-        evidence, reply = self.replies.get(self.item, ("", ""))
-        if evidence and evidence in messages[-1]["content"]:
+        evidence, replies = self.replies.get(self.item, ("", []))
+        if evidence and evidence in messages[-1]["content"] and self.turn < len(replies):
+            self.turn += 1
             self.replayed += 1
-            return iter_once(reply)
+            return iter_once(replies[self.turn - 1])
         self.generated += 1
         return self.llm.stream(messages, max_tokens, **kwargs)
 

@@ -19,10 +19,14 @@ TIME_WORDS = frozenset(
     "week weeks weekend month months year years day days hour hours quarter spring summer autumn fall winter "
     "noon midnight".split()
 )
-# A span of time or of length: what "how long" asks for (a bare number, "700 employees", is not).
-_SPAN_WORDS = frozenset("second seconds minute minutes hour hours day days week weeks month months year years "
-                        "decade decades century centuries since until lifetime meters metres kilometers kilometres "
-                        "km miles feet inches".split())
+# A span of time or of length, what "how long" asks for: a quantity of a unit ("20 years", "a
+# decade", "18-month"), a plural unit ("for months") or "since"; a bare number ("700 employees") or
+# a point in time ("last year") is not.
+_UNIT = "second|minute|hour|day|week|month|year|decade|century|meter|metre|kilometer|kilometre|km|mile|foot|feet|inch"
+_SPAN = re.compile(r"\b(?:since|until|lifetime|seconds|minutes|hours|days|weeks|months|years|decades|centuries|meters"
+                   r"|metres|kilometers|kilometres|miles|feet|inches)\b"
+                   r"|(?:\d|\b(?:a|an|one|half|several|few|couple|two|three|four|five|six|seven|eight|nine|ten))"
+                   rf"\s*-?\s*(?:{_UNIT})\b", re.IGNORECASE)
 _AUXILIARY = "has|have|had|is|are|was|were|did|does|do|can|could|will|would|should"
 # Question openings and the answer type they ask for; the first match wins.
 _TYPES = (
@@ -103,7 +107,7 @@ def offers_answer(question: str, sentence: str) -> bool:
             sentence, scale = _SHARE.sub(" ", sentence), _COUNT_WORDS
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & scale)
     if kind == "span":
-        return bool(set(words(sentence)) & _SPAN_WORDS)
+        return bool(_SPAN.search(sentence))
     if kind == "time":
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & TIME_WORDS)
     if kind == "yes/no" and not bare_reply(sentence):

@@ -86,8 +86,9 @@ class Answer:
     checked: str = ""
     # The numbered evidence sentences the model read, under their articles' headers ("" when it read none).
     evidence: str = ""
-    # The model's reply as it came (its JSON), for replaying an evaluation run ("" without a model).
-    reply: str = ""
+    # The model's replies as they came (its JSON; a second draft when the first failed), for
+    # replaying an evaluation run (none without a model).
+    replies: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready form (dates as ISO strings or null)."""

@@ -263,22 +263,22 @@ def test_eval_reading_replays_the_model_replies_of_an_earlier_run(tmp_path, caps
     first, again, altered = tmp_path / "first", tmp_path / "again", tmp_path / "altered"
     assert main(args + ["--out", str(first)]) == 0
     recorded = _results(first)
-    asked = [q for q in recorded["questions"] if q["reply"]]
+    asked = [q for q in recorded["questions"] if q["replies"]]
     assert asked and all(q["evidence"] for q in asked) and recorded["replies"] is None
 
     assert main(args + ["--out", str(again), "--replay", str(first)]) == 0
     replayed = _results(again)
-    assert replayed["replies"] == {"replayed": len(asked), "generated": 0}
+    assert replayed["replies"] == {"replayed": sum(len(q["replies"]) for q in asked), "generated": 0}
     assert [q["answer"] for q in replayed["questions"]] == [q["answer"] for q in recorded["questions"]]
     assert "replayed" in (again / "report.md").read_text()
 
     bridge = next(q for q in recorded["questions"] if q["id"] == "20220513_0")
-    bridge["reply"] = '{"evidence": [1], "answer": "The Elm Street bridge reopened on Monday after repairs.", ' \
-                      '"short": "Elm Street"}'
+    bridge["replies"] = ['{"evidence": [1], "answer": "The Elm Street bridge reopened on Monday after repairs.", ' \
+                       '"short": "Elm Street"}']
     (first / "results.json").write_text(json.dumps(recorded))
     assert main(args + ["--out", str(altered), "--replay", str(first)]) == 0
     answer = next(q for q in _results(altered)["questions"] if q["id"] == "20220513_0")
-    assert answer["outcome"] == "right" and answer["reply"] == bridge["reply"]
+    assert answer["outcome"] == "right" and answer["replies"] == bridge["replies"]
     capsys.readouterr()
     assert main(args + ["--replay", str(tmp_path / "nowhere")]) == 2
     assert "nowhere/results.json: not the results of a reading run to replay" in capsys.readouterr().err

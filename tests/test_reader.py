@@ -721,3 +721,49 @@ def test_an_answer_whose_cited_sentence_fails_rests_on_the_sentence_closest_in_m
     # Without meaning to search by, only the sentences naming Brenmark are tried, and neither states it.
     assert Reader(qwen.llm, qwen.llm.yes_probability).verify(query, draft, evidence, passages, evidence,
                                                              CitationBuilder(passages)) == ""
+
+
+class _Drafts:
+    """A model whose drafts are given (the judge stays the real model's): which replies the reader
+    asks for, and what it does with them, are what is tested."""
+
+    name = "drafts"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies, self.orders = list(replies), []
+
+    def stream(self, messages, max_tokens, schema=None, **kwargs):
+        self.orders.append(list(schema["properties"]))
+        yield self.replies.pop(0)
+
+
+def test_a_failed_draft_is_followed_by_a_second_kept_only_when_it_agrees(qwen):
+    """A first draft that fails its checks gets a second, written answer first; the second is verified
+    only when it gives an answer the first gave too, so a second guess cannot replace the first."""
+    import threading
+
+    from qa.citations import CitationBuilder
+    from qa.reader import Query, Reader
+
+    passages, evidence = _one_article("Brenmark's economy grew 2% last year, the fastest pace in Europe. "
+                                      "Finance minister Ana Lindqvist handed in her resignation to the president on "
+                                      "Tuesday, ending four years in the post.", title="Brenmark's government in turmoil")
+    query = Query("Which minister resigned on Tuesday?")
+    right = '{"answer": "Ana Lindqvist", "short": "Ana Lindqvist", "evidence": [2]}'
+
+    def read(*replies: str) -> tuple[str, list[str], _Drafts]:
+        model = _Drafts(*replies)
+        reader = Reader(model, qwen.llm.yes_probability, qwen._embedder.embed)
+        text, _, asked = reader.read(query, evidence, passages, evidence, CitationBuilder(passages), threading.Event())
+        return text, asked, model
+
+    # "Berg" is in no sentence: the first draft fails; the second names Ana too, and holds.
+    text, asked, model = read('{"evidence": [2], "answer": "Ana Berg", "short": "Ana Berg"}', right)
+    assert text == "Ana Lindqvist [1]" and len(asked) == 2
+    assert model.orders == [["evidence", "answer", "short"], ["answer", "short", "evidence"]]
+    # A second draft sharing nothing with the first is not taken, though it would hold.
+    text, asked, _ = read('{"evidence": [2], "answer": "Erik Berg", "short": "Erik Berg"}', right)
+    assert text == "" and len(asked) == 2
+    # A first draft that holds is the answer: no second one is asked for.
+    text, asked, _ = read(right, "unused")
+    assert text == "Ana Lindqvist [1]" and len(asked) == 1

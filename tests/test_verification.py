@@ -53,6 +53,10 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     ("How long has he been doing this research?", "Jason Ditz has 20 years of experience in foreign policy research.", True),
     ("How long has she been running the company?", "Varga said Ardent's roughly 700 employees would join Kestrel.", False),
     ("How long is the new bridge?", "The bridge spans 2.3 kilometers.", True),
+    # A point in time is no span: "last year" holds a unit but not a length of it.
+    ("How long has she been running the company?", "42% increase in revenue last year", False),
+    ("How long has she been running the company?", "She has led Kestrel since 2019.", True),
+    ("How long was Griner detained?", "She spent nearly ten months in Russian custody.", True),
     ("When is the deal expected to close?", "The companies said they expected it to close in the third quarter.", True),
     ("Did her instrument pick up any moonquakes?", "No", True),  # a bare verdict: the reader quotes the cited sentence
     ("Did she say anything about layoffs?", "No layoffs were planned.", True),
