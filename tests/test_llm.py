@@ -169,6 +169,33 @@ def test_stop_sequence_truncates(smollm: LlamaCppLLM) -> None:
     assert stopped.strip() and "5" not in stopped
 
 
+def test_a_second_reply_to_a_prompt_resumes_from_the_state_kept_after_the_first(smollm: LlamaCppLLM) -> None:
+    """A reply under a schema keeps llama.cpp's state: another reply to the same prompt after calls
+    on other prompts (the judge's) reads one token of it instead of all, and replies as a fresh read."""
+    schema = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 30}}, "required": ["city"]}
+    prompt = [{"role": "user", "content": "The Elm Street bridge in Springfield reopened on Monday after two years "
+                                          "of repairs, the mayor of Springfield said. Which city is the bridge in?"}]
+    read: list[int] = []  # tokens read before each reply's first sampled token
+    llama = smollm._llama
+    real_eval = llama.eval
+    llama.eval = lambda tokens: (read.append(len(tokens)), real_eval(tokens))[1]
+    try:
+        first = "".join(smollm.stream(prompt, 24, schema=schema))
+        smollm.complete(OK, 4)  # another prompt now fills the cache
+        read.clear()
+        resumed = "".join(smollm.stream(prompt, 24, schema=schema))
+        resumed_read = read[0]
+        smollm._kept = None  # nothing kept: the prompt is read anew
+        smollm.complete(OK, 4)
+        read.clear()
+        fresh = "".join(smollm.stream(prompt, 24, schema=schema))
+        fresh_read = read[0]
+    finally:
+        del llama.eval
+    assert resumed_read == 1 and fresh_read > 20
+    assert json.loads(resumed) == json.loads(fresh) == json.loads(first)
+
+
 def test_load_llm_loads_once_per_process(smollm: LlamaCppLLM) -> None:
     assert load_llm(Config(model="smollm2-135m", n_threads=1, n_threads_batch=1, n_ctx=512)) is smollm
 
