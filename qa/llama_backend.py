@@ -36,7 +36,7 @@ class LlamaCppLLM(LLM):
         self._option_ids: dict[str, list[int]] = {}  # an option's one-token spellings
         # The last reply under a schema: its prompt and llama.cpp's state after it (the KV cache,
         # about 20 MB, and its tokens). A second draft on the same prompt after the judge's calls
-        # resumes from it instead of reading the prompt again (9 s instead of 43 here).
+        # resumes from it instead of reading the prompt again.
         self._kept: tuple[str, Any, Any] | None = None
         # A llama.cpp context is not thread-safe: concurrent callers queue here.
         self._lock = threading.Lock()
