@@ -273,8 +273,8 @@ def test_eval_reading_replays_the_model_replies_of_an_earlier_run(tmp_path, caps
     assert "replayed" in (again / "report.md").read_text()
 
     bridge = next(q for q in recorded["questions"] if q["id"] == "20220513_0")
-    bridge["replies"] = ['{"evidence": [1], "answer": "The Elm Street bridge reopened on Monday after repairs.", ' \
-                       '"short": "Elm Street"}']
+    bridge["replies"] = ['{"evidence": [1], "answer": "The Elm Street bridge reopened on Monday after repairs.", '
+                         '"short": "Elm Street"}']
     (first / "results.json").write_text(json.dumps(recorded))
     assert main(args + ["--out", str(altered), "--replay", str(first)]) == 0
     answer = next(q for q in _results(altered)["questions"] if q["id"] == "20220513_0")
