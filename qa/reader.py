@@ -14,9 +14,9 @@ or "No" (the answer, or the short answer to a yes/no question) is replaced by th
 on the question's topic, quoted; so is a draft whose sentences all fail (on other questions, the
 cited sentences holding the short answer; failing those, the short answer alone), through the same
 checks. When nothing holds, a second draft written answer first is checked the same way, if its
-answer agrees with the first draft's. Who wrote an article is read from its byline (``byline``) when it has one, not asked of
-the model. A bare answer is given as its source writes it ("$19 million"); an answer sentence that
-lacks its checked short form leads with it. Every threshold is calibrated on the RealTime QA tune split
+answer agrees with the first draft's. Who wrote an article is read from its byline (``byline``)
+when it has one, not asked of the model. A bare answer is given as its source writes it ("$19
+million"); an answer sentence that lacks its checked short form leads with it. Every threshold is calibrated on the RealTime QA tune split
 (``newsqa eval reading --split tune``); a fallback to the best extractive sentence (not the cited
 one) before abstaining was measured there and did not pay (no right answer gained, three
 unanswerable questions answered).
