@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .evidence import FRAGMENT_WORDS, STOP, content_terms, negated, numbers
+from .evidence import FRAGMENT_WORDS, STOP, content_terms, negated, new_terms, numbers
 from .tokens import WORD, words
 
 # Quantities beyond what ``numbers`` reads ("hundreds", "a dozen", "half").
@@ -94,7 +94,7 @@ def offers_answer(question: str, sentence: str) -> bool:
     call on the answer's short form (``reader``): word distances measured on the tune split
     rejected right answers in other words ("20 years of experience in ... research")."""
     kind = answer_type(question)
-    if not content_terms(sentence) - content_terms(question) and negated(sentence) == negated(question) \
+    if not new_terms(sentence, question) and negated(sentence) == negated(question) \
             and not (kind == "yes/no" and words(sentence)[:1] in (["yes"], ["no"])):
         return False  # it only restates the question; "Yes, ..." to a yes/no question answers it
     if kind in ("name", "agent"):

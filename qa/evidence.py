@@ -70,6 +70,18 @@ def content_terms(text: str) -> set[str]:
     return set(_stemmer().stemWords(kept))
 
 
+# What a place's stem takes to become its people's or adjective's stem: "syria" -> "syrian",
+# "iraq" -> "iraqi", "iran" -> "iranian", "itali" -> "italian", "japan" -> "japanes".
+_DEMONYM_ENDINGS = ("n", "an", "ian", "i", "es")
+
+
+def new_terms(text: str, question: str) -> set[str]:
+    """The content terms of ``text`` the question lacks, not counting a place whose adjective it
+    has: "Syria" adds nothing to "Which Syrian towns were bombed?"."""
+    asked = content_terms(question)
+    return {t for t in content_terms(text) - asked if not any(t + end in asked for end in _DEMONYM_ENDINGS)}
+
+
 def _is_negation(word: str) -> bool:
     return word in NEGATIONS or word.endswith("n't")
 

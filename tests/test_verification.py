@@ -62,6 +62,10 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     ("Did she say anything about layoffs?", "No layoffs were planned.", True),
     ("Who ordered the US airstrikes?", "The airstrikes were ordered by Defense Secretary Mark Esper.", True),
     ("Where is the base?", "The base is the base.", False),  # restates the question
+    # The root of a question word restates it too: "Syria" of "Syrian", "Iraq" of "Iraqi".
+    ("Which Syrian towns were bombed?", "Syria", False),
+    ("Which Syrian towns were bombed?", "Deir ez-Zor and Al-Qaim", True),
+    ("Which Iraqi city did the rockets hit?", "Iraq", False),
     ("Has the Iraqi government reacted?", "There hasn’t been a reaction yet from the Iraqi government.", True),
     ("Has the Iraqi government reacted?", "This raises doubts about US claims that the PMU would attack an Iraqi base.", False),
     # A yes/no question is answered by its own words with a "yes" or "no" in front, not without one.
