@@ -2,7 +2,7 @@
 that state it → verification → the verified sentences, or an abstention.
 
 The model reads the best sentences of the retrieved passages with their neighbours, numbered, and
-replies in JSON constrained by a schema: ``{"answer": "...", "short": "...", "evidence": [ids]}``. Citations come
+replies in JSON constrained by a schema: ``{"evidence": [ids], "answer": "...", "short": "..."}``. Citations come
 from the sentences its answer writes out and those ids (a small model often copies the right
 sentence and numbers its neighbour), so every quoted span is exact by construction. Each answer
 sentence is kept only if it offers the kind of answer asked (a name, number or time the question lacks; not the question
@@ -13,8 +13,8 @@ asks, must be stated too: a true sentence from a neighbouring story is not an an
 or "No" (the answer, or the short answer to a yes/no question) is replaced by the cited sentences
 on the question's topic, quoted; so is a draft whose sentences all fail (on other questions, the
 cited sentences holding the short answer; failing those, the short answer alone), through the same
-checks. When nothing holds, a second draft with the ids written first is checked the same way, if
-its answer agrees with the first draft's. Who wrote an article is read from its byline (``byline``)
+checks. When nothing holds, a second draft written answer first is checked the same way, if its
+answer agrees with the first draft's. Who wrote an article is read from its byline (``byline``)
 when it has one, not asked of the model. A bare answer is given as its source writes it ("$19
 million"); an answer sentence that lacks its checked short form leads with it. Every threshold is calibrated on the RealTime QA tune split
 (``newsqa eval reading --split tune``); a fallback to the best extractive sentence (not the cited
@@ -108,21 +108,17 @@ _DATED_QUESTION = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|
 # A question about the present answered from evidence older than STALE_DAYS says how old it is.
 _CURRENT = re.compile(r"\b(?:currently|current|now|latest|newest|recent(?:ly)?|still|today|this (?:week|month|year))\b"
                       r"|^(?:who|what|which|where|how \w+)\s+(?:is|are|does|do|has|have)\b", re.IGNORECASE)
-# The answer is written before the ids of the sentences it rests on: a small model that numbers a
-# sentence first answers from that sentence, often the one closest to the question's words
-# ("Brazil" for the first leftist leader; "Nadal" for a Grand Slam tournament). Tune split, a real
-# run against the ids first: right 73 -> 76, twins abstained 78 -> 78 (see README, session 31).
 SCHEMA = {
     "type": "object",
-    "properties": {"answer": {"type": "string", "maxLength": 400},
-                   "short": {"type": "string", "maxLength": 80},
-                   "evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 3}},
-    "required": ["answer", "short", "evidence"],
+    "properties": {"evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
+                   "answer": {"type": "string", "maxLength": 400},
+                   "short": {"type": "string", "maxLength": 80}},
+    "required": ["evidence", "answer", "short"],
 }
-# The same reply with the ids first: the next candidate when the first draft fails its checks
-# (session 30, as the second draft of the other order: right 70 -> 73 on tune).
-EVIDENCE_FIRST = {**SCHEMA, "properties": {k: SCHEMA["properties"][k] for k in ("evidence", "answer", "short")},
-                  "required": ["evidence", "answer", "short"]}
+# The same reply with the answer written before the ids it rests on: the next candidate when the
+# first draft fails its checks (tune split: 62 second drafts, right 70 -> 73; see README).
+ANSWER_FIRST = {**SCHEMA, "properties": {k: SCHEMA["properties"][k] for k in ("answer", "short", "evidence")},
+                "required": ["answer", "short", "evidence"]}
 
 Judge = Callable[[list[dict[str, str]]], "float | None"]  # None: the model gave no probabilities
 Embed = Callable[[list[str]], Any]  # unit vectors, one row per text
@@ -229,9 +225,9 @@ class Reader:
     def read(self, query: Query, evidence: list[Sentence], passages: list[Passage], ranked: list[Sentence],
              builder: CitationBuilder, stop: threading.Event) -> tuple[str, Draft, list[str]] | None:
         """The verified answer text ("" when none holds), the model's first draft and its replies; None
-        when stopped. When the first draft fails, the next candidate is a second one with the ids
-        written first, kept only when it gives an answer the first gave too: one that says something
-        else is a guess (session 29's tune split: of five such, none right)."""
+        when stopped. When the first draft fails, the next candidate is a second one written answer
+        first, kept only when it gives an answer the first gave too: one that says something else is
+        a guess (tune split: of five such, none right)."""
         messages = answer_messages(query, evidence, passages)
         replies = [self._reply(messages, SCHEMA, stop)]
         if replies[0] is None:
@@ -239,7 +235,7 @@ class Reader:
         draft = parse_reply(replies[0])
         text = self.verify(query, draft, evidence, passages, ranked, builder)
         if not text and draft.text:
-            replies.append(self._reply(messages, EVIDENCE_FIRST, stop))
+            replies.append(self._reply(messages, ANSWER_FIRST, stop))
             if replies[1] is None:
                 return None
             again = parse_reply(replies[1])

@@ -738,7 +738,7 @@ class _Drafts:
 
 
 def test_a_failed_draft_is_followed_by_a_second_kept_only_when_it_agrees(qwen):
-    """A first draft that fails its checks gets a second, with the ids written first; the second is verified
+    """A first draft that fails its checks gets a second, written answer first; the second is verified
     only when it gives an answer the first gave too, so a second guess cannot replace the first."""
     import threading
 
@@ -760,7 +760,7 @@ def test_a_failed_draft_is_followed_by_a_second_kept_only_when_it_agrees(qwen):
     # "Berg" is in no sentence: the first draft fails; the second names Ana too, and holds.
     text, asked, model = read('{"evidence": [2], "answer": "Ana Berg", "short": "Ana Berg"}', right)
     assert text == "Ana Lindqvist [1]" and len(asked) == 2
-    assert model.orders == [["answer", "short", "evidence"], ["evidence", "answer", "short"]]
+    assert model.orders == [["evidence", "answer", "short"], ["answer", "short", "evidence"]]
     # A second draft sharing nothing with the first is not taken, though it would hold.
     text, asked, _ = read('{"evidence": [2], "answer": "Erik Berg", "short": "Erik Berg"}', right)
     assert text == "" and len(asked) == 2
