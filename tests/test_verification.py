@@ -62,7 +62,7 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     ("Did she say anything about layoffs?", "No layoffs were planned.", True),
     ("Who ordered the US airstrikes?", "The airstrikes were ordered by Defense Secretary Mark Esper.", True),
     ("Where is the base?", "The base is the base.", False),  # restates the question
-    # The root of a question word restates it too: "Syria" of "Syrian", "Iraq" of "Iraqi".
+    # A place whose adjective the question holds restates it too: "Syria" of "Syrian", "Iraq" of "Iraqi".
     ("Which Syrian towns were bombed?", "Syria", False),
     ("Which Syrian towns were bombed?", "Deir ez-Zor and Al-Qaim", True),
     ("Which Iraqi city did the rockets hit?", "Iraq", False),
@@ -74,6 +74,13 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
 ])
 def test_answer_must_offer_what_was_asked(question, sentence, ok):
     assert offers_answer(question, sentence) is ok
+
+
+def test_only_a_place_of_a_question_adjective_is_taken_from_it():
+    from qa.evidence import new_terms
+
+    assert new_terms("Italy and Japan", "Which Italian firm bought the Japanese carmaker?") == set()
+    assert new_terms("again", "Does being a candidate protect him against prosecution?") == {"again"}
 
 
 @pytest.mark.parametrize("short, ok", [
