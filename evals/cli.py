@@ -1,6 +1,6 @@
 """``newsqa eval`` (``qa``: a Q&A file, ``hostile``: the same with attacks planted in its documents, ``rtqa``:
-a RealTime QA folder, ``reading``: the reader's dev set, ``retrieval``: the rankers side by side), registered
-through the ``newsqa.commands`` entry point."""
+a RealTime QA folder, ``reading``: the reader's dev set, ``retrieval``: the rankers side by side,
+``fit-fusion``: the retriever's fusion fitted), registered through the ``newsqa.commands`` entry point."""
 from __future__ import annotations
 
 import argparse
@@ -14,8 +14,8 @@ RTQA_2022 = REPO.parent / "shared" / "data" / "realtimeqa-2022"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``eval qa``, ``eval hostile``, ``eval rtqa``, ``eval reading`` and ``eval retrieval`` under the
-    ``newsqa`` command's subparsers."""
+    """Add ``eval qa``, ``eval hostile``, ``eval rtqa``, ``eval reading``, ``eval retrieval`` and ``eval
+    fit-fusion`` under the ``newsqa`` command's subparsers."""
     ev = subparsers.add_parser("eval", help="evaluate answers, citations and retrieval on a benchmark")
     ev.set_defaults(run=run)
     kinds = ev.add_subparsers(dest="eval_kind", required=True)
@@ -68,6 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rv.add_argument("--split", choices=["tune", "test", "all"], default="all")
     rv.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
 
+    ff = kinds.add_parser("fit-fusion", parents=[shared],
+                          help="fit the retriever's fusion on the RealTime QA weeks outside the dev splits "
+                               "(give --store a whole-corpus store)")
+    ff.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
+    ff.add_argument("--to", type=Path, help="where the model goes (default qa/fusion.json, the one served)")
+    ff.add_argument("--c", type=float, default=1.0, help="inverse L2 penalty (default 1, chosen on the tune split)")
+
 
 def run(args: argparse.Namespace, config: Config) -> int:
     """Run the chosen evaluation, print its summary table and where its report is."""
@@ -88,6 +95,18 @@ def run(args: argparse.Namespace, config: Config) -> int:
         from .retrieval import evaluate_retrieval, summary_rows
 
         run_path, results = evaluate_retrieval(args.data or RTQA_2022, args.split, config, args.out, store)
+    elif args.eval_kind == "fit-fusion":
+        from qa.fusion import MODEL
+
+        from .fusion_fit import fit_fusion
+
+        if store is None:
+            raise ValueError("eval fit-fusion: give --store a store holding the whole corpus")
+        fitted = fit_fusion(args.data or RTQA_2022, store, config, args.to or MODEL, args.c)
+        print(f"fitted on {fitted['questions']} questions ({fitted['with_answer']} with an answer among their "
+              f"candidates): coef {dict(zip(fitted['features'], (round(w, 3) for w in fitted['coef'])))}"
+              f"\nmodel: {args.to or MODEL}")
+        return 0
     elif args.eval_kind == "reading":
         from .reading import evaluate_reading, summary_rows
 

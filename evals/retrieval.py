@@ -27,9 +27,9 @@ from .stores import build_store, fingerprint
 
 KS = (1, 5, 10)
 # Each ranker is the serving configuration with these fields replaced: BM25 (frozen) and dense
-# alone, the hybrid as served.
+# alone, the hybrid as served (its fitted fusion), and the hybrid fusing by rank as it did before.
 RANKERS = {"bm25": {"bm25_weight": 1.0, "dense_weight": 0.0, "candidates": 30, "max_per_article": 2},
-           "dense": {"bm25_weight": 0.0}, "hybrid": {}}
+           "dense": {"bm25_weight": 0.0}, "hybrid": {}, "hybrid-rrf": {"fusion": "rrf"}}
 
 
 def answer_hit(passage: Passage, gold: str) -> bool:

@@ -15,9 +15,10 @@ from index.lexical import LexicalIndex, load_lexical
 from index.loading import load_paths
 from index.store import Store
 
-from .config import MODES, Config
+from .config import FUSIONS, MODES, Config
 from .evidence import rank_sentences
 from .followup import rewrite
+from .fusion import load_fusion
 from .reader import JUDGES, Query, Reader
 from .retrieval import Filters, HybridRetriever, to_passage
 from .timeframe import TimeFrame
@@ -40,6 +41,8 @@ class Assistant:
         """``config`` (default: ``Config.from_env()``) with ``store`` and the non-None ``overrides`` applied
         to a copy: the caller's ``config`` is never changed."""
         self.config = (config or Config.from_env()).with_overrides(store=store, **overrides)
+        if self.config.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {self.config.fusion!r}; choose one of {', '.join(FUSIONS)}")
         self._store = Store(self.config.store, self.config.chroma_url)
         self._embedder = Embedder(self.config.embed_batch_size, self.config.embed_bf16, self.config.embed_variant,
                                   self.config.embed_backend, self.config.embed_threads)
@@ -98,7 +101,8 @@ class Assistant:
         lexical, current = self._lexical_state()
         return HybridRetriever(self._store, lexical, self._embedder, filters=filters, top_k=top_k or c.top_k,
                                candidates=c.candidates, max_per_article=c.max_per_article,
-                               bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k, current=current)
+                               bm25_weight=c.bm25_weight, dense_weight=c.dense_weight, rrf_k=c.rrf_k, current=current,
+                               fusion=load_fusion() if c.fusion == "learned" else None)
 
     def _retrieve(self, question: str, as_of: dt.date | None, sites: tuple[str, ...], articles: tuple[str, ...] = (),
                   top_k: int | None = None) -> tuple[list[Passage], TimeFrame | None]:

@@ -38,6 +38,7 @@ from .answer_type import FRAGMENT_WORDS, answer_type, asks, bare_reply, names_in
 from .byline import asks_author, byline_answer
 from .citations import CitationBuilder
 from .evidence import Sentence, best_match, content_terms, drawn_from, grounded, new_terms, overlap, restated, supports
+from .markers import strip_markers
 from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
 from .spans import source_span
@@ -225,9 +226,34 @@ class Reader:
     def read(self, query: Query, evidence: list[Sentence], passages: list[Passage], ranked: list[Sentence],
              builder: CitationBuilder, stop: threading.Event) -> tuple[str, Draft, list[str]] | None:
         """The verified answer text ("" when none holds), the model's first draft and its replies; None
-        when stopped. When the first draft fails, the next candidate is a second one written answer
-        first, kept only when it gives an answer the first gave too: one that says something else is
-        a guess (tune split: of five such, none right)."""
+        when stopped. A question of two asks whose answer offers nothing of the kind the second asks
+        for ("Which hospital will I go to and how far away is it?" answered "St. Brendan's") is
+        completed: the second ask is read on its own (the first as the conversation before it), over
+        the same evidence, and what that adds, from sentences not cited yet, is appended."""
+        first = self._read(query, evidence, passages, ranked, builder, stop)
+        parts = asks(query.text)
+        if first is None or not first[0] or len(parts) < 2 or offers_answer(parts[1], strip_markers(first[0])):
+            return first
+        text, draft, replies = first
+        cited = len(builder.citations)
+        then = Query(parts[1], (*query.history, parts[0]), query.as_of, query.frame, query.now)
+        second = self._read(then, evidence, passages, ranked, builder, stop)
+        if second is None:
+            return None
+        more, again, later = second
+        if more and len(builder.citations) > cited and new_terms(f"{again.text} {again.short}", query.text) - \
+                content_terms(text):
+            text = f"{text} {more}"
+        else:  # nothing new: its sentences are not cited
+            del builder.citations[cited:]
+        log.debug("second ask %r adds %r", parts[1], more if text.endswith(more) else "")
+        return text, draft, replies + later
+
+    def _read(self, query: Query, evidence: list[Sentence], passages: list[Passage], ranked: list[Sentence],
+              builder: CitationBuilder, stop: threading.Event) -> tuple[str, Draft, list[str]] | None:
+        """One question read: when the first draft fails, the next candidate is a second one written
+        answer first, kept only when it gives an answer the first gave too: one that says something
+        else is a guess (tune split: of five such, none right)."""
         messages = answer_messages(query, evidence, passages)
         replies = [self._reply(messages, SCHEMA, stop)]
         if replies[0] is None:

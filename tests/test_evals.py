@@ -169,7 +169,7 @@ def test_eval_rtqa_scores_as_of_the_quiz_date_and_resumes(tmp_path, capsys):
     assert results["reused_results"] == 0 and results["mc_llm"] is None
     assert "| newsqa, this run" in (run / "report.md").read_text()
     # The rankers side by side on the questions whose answer article predates them (bridge, bakery).
-    assert {name: r["n"] for name, r in results["rankers"].items()} == {"bm25": 2, "dense": 2, "hybrid": 2}
+    assert {name: r["n"] for name, r in results["rankers"].items()} == {"bm25": 2, "dense": 2, "hybrid": 2, "hybrid-rrf": 2}
     assert "## Rankers side by side" in (run / "report.md").read_text()
 
     lines = (run / "questions.jsonl").read_text().splitlines()
@@ -209,7 +209,7 @@ def test_eval_retrieval_puts_bm25_dense_and_hybrid_side_by_side(tmp_path, capsys
     results = _results(run)
     # The festival question is asked before its article appeared: it has no answer to find.
     assert [q["id"] for q in results["questions"]] == ["q-bridge", "q-bakery"]
-    assert set(results["summary"]) == {"bm25", "dense", "hybrid"}
+    assert set(results["summary"]) == {"bm25", "dense", "hybrid", "hybrid-rrf"}
     for name, s in results["summary"].items():
         assert s["n"] == 2 and s["answer_recall@1"] == 1.0 and s["article_recall@5"] == 1.0, name
     # The BM25 yardstick has no dense part whatever the serving configuration says.
@@ -233,7 +233,7 @@ def test_bench_puts_the_rankers_side_by_side(tmp_path):
     data, store = _rtqa_folder(tmp_path), tmp_path / "store"
     Assistant(store, model="none").ingest([data / "articles.jsonl.gz"])
     result = rankers(argparse.Namespace(questions=data / "questions.jsonl", store=store, split="all"))
-    assert result["questions"] == 2 and set(result["summary"]) == {"bm25", "dense", "hybrid"}
+    assert result["questions"] == 2 and set(result["summary"]) == {"bm25", "dense", "hybrid", "hybrid-rrf"}
     rows = {name: (value, target) for name, value, target in _rankers(result)}
     assert rows["bm25 answer-recall (all, 2 q)"][0].startswith("@1/5/10 100.0% / 100.0%")
     # Both find every answer: the hybrid gains nothing on BM25, so its target is missed.

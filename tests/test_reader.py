@@ -767,3 +767,39 @@ def test_a_failed_draft_is_followed_by_a_second_kept_only_when_it_agrees(qwen):
     # A first draft that holds is the answer: no second one is asked for.
     text, asked, _ = read(right, "unused")
     assert text == "Ana Lindqvist [1]" and len(asked) == 1
+
+
+def test_the_second_ask_of_a_question_answered_in_part_is_read_on_its_own(qwen):
+    """"Which hospital ... and how far away is it?" answered with the hospital alone offers no
+    distance: the second ask is read on its own, the first as the conversation before it, and its
+    verified answer appended with its citation. An answer that already offers a distance is not
+    read again; a second reading that fails adds nothing."""
+    import threading
+
+    from qa.citations import CitationBuilder
+    from qa.reader import Query, Reader
+
+    passages, evidence = _one_article(
+        "Overnight births at Harlow Valley Hospital will end on April 7. Women in labor after 10 p.m. will be sent "
+        "to St. Brendan's Medical Center in Dunmore. Dunmore is 38 miles from Harlow Valley.",
+        title="Harlow Valley ends overnight births")
+    query = Query("Which hospital will women in labor at night go to, and how far away is it?")
+    hospital = '{"evidence": [2], "answer": "St. Brendan\'s Medical Center in Dunmore", "short": "St. Brendan\'s"}'
+
+    def read(*replies: str) -> tuple[str, list[str], _Drafts, CitationBuilder]:
+        model, builder = _Drafts(*replies), CitationBuilder(passages)
+        reader = Reader(model, qwen.llm.yes_probability, qwen._embedder.embed)
+        text, _, asked = reader.read(query, evidence, passages, evidence, builder, threading.Event())
+        return text, asked, model, builder
+
+    text, asked, model, builder = read(hospital, '{"evidence": [3], "answer": "38 miles", "short": "38 miles"}')
+    assert text == "St. Brendan's Medical Center in Dunmore [1] 38 miles [2]" and len(asked) == 2
+    assert len(builder.citations) == 2
+    both = ('{"evidence": [2, 3], "answer": "Women in labor after 10 p.m. will be sent to St. Brendan\'s Medical Center '
+            'in Dunmore. Dunmore is 38 miles from Harlow Valley.", "short": "St. Brendan\'s Medical Center in Dunmore"}')
+    text, asked, _, _ = read(both, "unused")
+    assert text.endswith("Dunmore is 38 miles from Harlow Valley. [2]") and len(asked) == 1
+    # A second reading that names the hospital again gives no distance: nothing is added.
+    again = '{"evidence": [2], "answer": "St. Brendan\'s Medical Center", "short": "St. Brendan\'s"}'
+    text, asked, _, builder = read(hospital, again, again)
+    assert text == "St. Brendan's Medical Center in Dunmore [1]" and len(asked) == 3 and len(builder.citations) == 1
