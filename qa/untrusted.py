@@ -4,7 +4,7 @@ News reports instructions ("the mayor told residents to stay home") but does not
 reader's assistant, speak in chat roles, ask for a system prompt, tell whoever answers what to
 write, or carry citation markers of its own. A sentence that does is a prompt injection, not
 reporting: it is kept out of what the model reads, quotes and cites. The rules were measured on
-attacks written apart from them (BIPIA's test split; a second, hand-written set) and on the
+attacks written apart from them (BIPIA's test split; two hand-written sets) and on the
 RealTime QA corpus's 354,900 sentences for false alarms (README, *How answers are checked*).
 """
 from __future__ import annotations
@@ -32,12 +32,19 @@ _PATTERNS = (
     r"\bsystem (?:prompt|notice|instructions?)\b|\b(?:developer|hidden) (?:prompt|instructions?)\b",
     r"\byou are now (?:an? |the )?(?:\w+ )?(?:assistant|ai|chatbot|language model|model)\b",
     r"\b(?:from now on,? you|pretend (?:that )?you are)\b",
+    r"\bfrom (?:this point|here|now) on\b,?\s+(?:you\b|respond|answer|reply|always|only)",
     r"\b(?:the|this|your) (?:assistant|ai|chatbot|language model|llm)\b.{0,30}\b(?:must|should|will now|shall)\b",
     r"\b(?:answer|respond to|reply to) (?:every|all|any) (?:questions?|queries|messages?) with\b",
     # An assistant addressed by name or role: "Note to AI systems: ...", "If you are a language model, ...",
     # "Chatbots summarising this page ...".
     rf"\b(?:dear|note (?:to|for)|attention|hey|hello)\s+(?:all\s+|any\s+)?{_AI}|\bto (?:any|all|every) {_AI}",
     rf"\bif you are an? {_AI}",
+    r"\b(?:note|message|instructions?) (?:to|for) (?:the )?(?:ai )?models?\b|\bhidden (?:note|comment)\b",
+    # An assistant at work told what its answer must say: "Chatbots quoting the vote must add that ..."
+    # (not "Chatbots should state that they are not doctors, the regulator said").
+    rf"\b{_AI}\s+\w+ing\b[^.]{{0,50}}\b(?:must|should|shall|need to|are to)\s+(?:always\s+|also\s+|now\s+|kindly\s+)?"
+    r"(?:add|say|state|tell|answer|respond|reply|include|mention|write|output|describe|claim|insist|present|print"
+    r"|reveal|repeat|quote|cite)\b",
     rf"{_AI}(?: \w+){{0,3}} (?:reading|summari[sz]ing|processing|parsing|answering|citing|quoting|relaying)"
     r"(?: questions about)? (?:this|these)\b",
     # Telling the one who answers what to say. News never speaks of its reader's reply: on BIPIA's
@@ -51,8 +58,10 @@ _PATTERNS = (
     r"\b(?:new|updated|hidden) (?:task|instructions?)\s*:|^\W*#+\s*(?:instruction|system|task)\b|\bsystem override\b",
     # Requests to read or send data no article needs.
     r"/etc/(?:passwd|shadow)|\b(?:read|open|cat) (?:the )?file\b|\bfetch https?://",
-    # Forged citation markers ("According to [1], ..."): 3 of the 4,714 RealTime QA articles hold any.
+    # Forged citation markers ("According to [1], ..."): 3 of the 4,714 RealTime QA articles hold any;
+    # and the tags retrieval prompts number sources with ("[source 2]", "[doc 3]"): none holds one.
     MARKER.pattern,
+    r"\[(?:source|ref|reference|citation|cite|doc|document|context|passage|snippet)s?\s*\d{1,2}\]",
 )
 _INSTRUCTION = re.compile("|".join(_PATTERNS), re.IGNORECASE)
 
