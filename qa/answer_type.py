@@ -57,6 +57,14 @@ _ASKS_COUNT = re.compile(r"\bhow many\b")
 _ASKS_SHARE = re.compile(r"\b(?:what|which) (?:percentage|percent)\b|\bhow many percent")
 _SHARE = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*\s*(?:%|per ?cent\b|percentage points?\b)", re.IGNORECASE)
 _SHARE_WORDS = frozenset("half third thirds quarter quarters".split())
+# "How much" of money asks for an amount of money: RealTime QA 2022's 14 such answers all hold one.
+# Two years of credit monitoring is what a firm offers, not how much money it pays.
+_ASKS_MONEY = re.compile(r"\bhow much\b(?![^?]*\b(?:percent|percentage|time|longer|weight|weigh|taller|higher)\b)"
+                         r"[^?]*\b(?:money|cost|costs|costing|pay|paid|pays|paying|spend|spent|spending|worth|price"
+                         r"|priced|fine|fined|raise|raised|earn|earned|earns|budget|salary|fund|funding|charge|charged"
+                         r"|sell|sold|owe|owed|compensation|award|awarded|damages|bid|donate|donated|invest|invested)\b")
+_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s*(?:million|billion|trillion|thousand|bn|[mk])?\s*(?:dollars?|euros?|pounds?|yen"
+                    r"|yuan|rupees?|francs?|pesos?|cents?)\b|\b(?:million|billion|trillion)\b", re.IGNORECASE)
 _COUNT_WORDS = _SCALE_WORDS - {"percent"}
 # Share of a yes/no question's content words an answer must speak of ("reaction" for "reacted").
 YES_NO_COVERAGE = 0.6
@@ -88,7 +96,8 @@ def bare_reply(text: str) -> bool:
 
 def offers_answer(question: str, sentence: str) -> bool:
     """The sentence adds something the question lacks, of the type the question asks for: a number
-    for "how many" (not a percentage) and a share for "what percentage", a number or time word for
+    for "how many" (not a percentage), a share for "what percentage", an amount of money for "how
+    much" money ("19 million" for "$19 million"), a number or time word for
     "when", a span of time or length for "how long", a name the question lacks for "who"; a yes/no
     answer speaks of what the question asks. Whether it answers *this* question is the judge's
     call on the answer's short form (``reader``): word distances measured on the tune split
@@ -103,6 +112,8 @@ def offers_answer(question: str, sentence: str) -> bool:
         lowered, scale = question.lower(), _SCALE_WORDS
         if _ASKS_SHARE.search(lowered):
             return bool(_SHARE.search(sentence)) or bool(set(words(sentence)) & _SHARE_WORDS)
+        if _ASKS_MONEY.search(lowered):  # a scale word stands for the amount its source writes in full
+            return bool(_MONEY.search(sentence))
         if _ASKS_COUNT.search(lowered):  # a percentage is no count; what else it holds may be
             sentence, scale = _SHARE.sub(" ", sentence), _COUNT_WORDS
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & scale)

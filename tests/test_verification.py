@@ -42,6 +42,12 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     ("What percentage of voters back the plan?", "Some 52% of voters back the plan.", True),
     ("What percentage of voters back the plan?", "About half of voters back the plan.", True),
     ("What percentage of voters back the plan?", "The pollster asked 1,200 voters.", False),
+    # "How much" money asks for an amount of money; a scale word stands for one ("19 million").
+    ("How much money will each member get?", "Members get two years of free credit monitoring.", False),
+    ("How much money will each member get?", "Each member will receive $150.", True),
+    ("How much did the bidder pay?", "19 million", True),
+    ("How much did the bidder pay?", "The bidding started on June 12 with 40 bidders.", False),
+    ("How much time did the bidders get?", "The bidding lasted 5 days.", True),
     ("What was the name of the contractor killed in the attack?", "The attack killed a contractor and wounded troops.", False),
     ("What was the name of the contractor killed in the attack?", "The contractor, John Smith, was killed.", True),
     ("On what day were the airstrikes carried out?", "Warplanes carried out airstrikes over the course of Sunday.", True),
