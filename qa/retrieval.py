@@ -161,8 +161,12 @@ class HybridRetriever(BaseRetriever):
 
     def passages(self, ids: list[str]) -> list[Passage]:
         """The stored chunks of these ids (those still stored), as passages."""
+        return [to_passage(n) for n in self._nodes(ids, {})]
+
+    def _nodes(self, ids: list[str], scores: dict[str, float]) -> list[NodeWithScore]:
+        """The chunks of these ids that are still stored, fetched, in order."""
         found = self.store.get(ids)
-        return [to_passage(NodeWithScore(node=TextNode(id_=cid, text=found[cid][0], metadata=found[cid][1])))
+        return [NodeWithScore(node=TextNode(id_=cid, text=found[cid][0], metadata=found[cid][1]), score=scores.get(cid))
                 for cid in ids if cid in found]
 
     def _diverse_top(self, ordered: list[str], scores: dict[str, float]) -> list[NodeWithScore]:
@@ -180,9 +184,7 @@ class HybridRetriever(BaseRetriever):
                 picks.append(cid)
                 if len(picks) == 2 * self.top_k:
                     break
-        found = self.store.get(picks)
-        return [NodeWithScore(node=TextNode(id_=cid, text=found[cid][0], metadata=found[cid][1]), score=scores[cid])
-                for cid in picks if cid in found][: self.top_k]
+        return self._nodes(picks, scores)[: self.top_k]
 
     def _dense(self, query_bundle: QueryBundle, mask: np.ndarray | None) -> list[tuple[str, float]]:
         """The filtered dense top candidates as ``(chunk id, cosine)``, best first.
