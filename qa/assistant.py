@@ -144,7 +144,7 @@ class Assistant:
         day = _as_date(as_of)
         search = searched(question, history)
         passages, frame = self._retrieve(search, day, tuple(sites), tuple(articles))
-        ranked = rank_sentences(search, passages, self._embedder)  # a follow-up ranks by its topic too
+        ranked = rank_sentences(search, passages, self._embedder.embed)  # a follow-up ranks by its topic too
         query = Query(question, tuple(history), day or dt.date.today(), frame, day)
         for answer in self._reader(mode).answers(query, passages, ranked, mode, stop or threading.Event()):
             answer.seconds, answer.searched = time.perf_counter() - started, search

@@ -23,6 +23,8 @@ _ASKS_AUTHOR = re.compile(
     rf"|\bwho(?:['’]s| is| was| are| were)? (?:the )?{_PERSON}\b(?:\W*$|[^?]*\b{_ARTICLE}\b)"
     rf"|\b(?:which|what) {_PERSON}\b|\b{_PERSON}['’]s? names?\b|\bnames? of the {_PERSON}\b|\bbyline\b",
     re.IGNORECASE)
+# What the second ask of "Who wrote it, and what does he do?" calls the writer; "her" before a word is "her job".
+_PRONOUN = re.compile(r"\b(he|she|they|him|them|his|their|her)\b(?=(\s+\w)?)", re.IGNORECASE)
 # The words of an author question that say what is asked, not which article.
 _ASKING = content_terms("who wrote written writes authored reported penned author writer reporter journalist "
                         "byline article story piece behind")
@@ -34,12 +36,12 @@ def asks_author(question: str) -> bool:
     return bool(_ASKS_AUTHOR.search(question)) and len(asks(question)) == 1
 
 
-def byline_answer(question: str, passages: list[Passage], ranked: list[Sentence]) -> Answer | None:
-    """The byline of the article whose sentence ranks best for the question, cited to that sentence.
-    None (the model is asked) when that article has none, or one written as an instruction, or when
-    it is not the article asked about: the question names a topic (beyond "it") of which the
-    article's retrieved text holds less than half the words (an article on a lunar lander for "the
-    story about the Mars mission's budget cuts")."""
+def byline(question: str, passages: list[Passage], ranked: list[Sentence]) -> tuple[str, Sentence] | None:
+    """Who wrote the article whose sentence ranks best for the question ("A, B and C"), and that
+    sentence. None (the model is asked) when that article has no byline, or one written as an
+    instruction, or when it is not the article asked about: the question names a topic (beyond "it")
+    of which the article's retrieved text holds less than half the words (an article on a lunar
+    lander for "the story about the Mars mission's budget cuts")."""
     if not ranked:
         return None
     best = ranked[0]
@@ -49,8 +51,26 @@ def byline_answer(question: str, passages: list[Passage], ranked: list[Sentence]
     if not p.authors or is_instruction(p.authors) or 2 * len(topic & content_terms(text)) < len(topic):
         return None
     *others, last = p.authors.split("; ")
-    builder = CitationBuilder(passages)
-    answer = Answer(question, f'{", ".join(others) + " and " if others else ""}{last} wrote "{p.title}". '
-                              f'[{builder.cite(best)}]', False, builder.citations, passages, "extract")
+    return f'{", ".join(others) + " and " if others else ""}{last}', best
+
+
+def byline_answer(question: str, found: tuple[str, Sentence], passages: list[Passage],
+                  builder: CitationBuilder | None = None) -> Answer:
+    """``found`` (from ``byline``) as the answer, cited to its sentence; ``builder``: the citations
+    of the answer it starts."""
+    names, best = found
+    builder = builder or CitationBuilder(passages)
+    answer = Answer(question, f'{names} wrote "{passages[best.passage].title}". [{builder.cite(best)}]', False,
+                    builder.citations, passages, "extract")
     answer.evidence = "\n".join(headed([best], passages, numbered=True))
     return answer
+
+
+def about(ask: str, names: str) -> str:
+    """A second ask about the writer with its pronoun for the writer's name: "what does he cover?"
+    to "what does Desmond Achterberg cover?", so that it is read, and judged, as about them."""
+    def name(m: re.Match) -> str:
+        word = m.group(1).lower()
+        return f"{names}'s" if word in ("his", "their") or (word == "her" and m.group(2)) else names
+
+    return _PRONOUN.sub(name, ask, count=1)

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 
 from index.chunking import split_sentences
-from index.embedding import Embedder
 
 from .tokens import WORD, words
 from .types import Passage
+
+if TYPE_CHECKING:
+    import numpy as np
 
 STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being has have had do does did "
@@ -142,7 +146,7 @@ def passage_sentences(passage: Passage, index: int) -> list[Sentence]:
             for a, b in split_sentences(passage.text)]
 
 
-def rank_sentences(question: str, passages: list[Passage], embedder: Embedder) -> list[Sentence]:
+def rank_sentences(question: str, passages: list[Passage], embed: Callable[[list[str]], np.ndarray]) -> list[Sentence]:
     """All sentences of ``passages`` scored against the question, best first.
 
     Score = cosine similarity (MiniLM) + 0.3 x share of the question's content terms present.
@@ -157,7 +161,7 @@ def rank_sentences(question: str, passages: list[Passage], embedder: Embedder) -
                 sentences.append(s)
     if not sentences:
         return []
-    vecs = embedder.embed([question] + [s.text for s in sentences])
+    vecs = embed([question] + [s.text for s in sentences])
     cos = vecs[1:] @ vecs[0]
     q_terms = content_terms(question)
     scored = []

@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from index.chunking import split_sentences
 
 from .answer_type import FRAGMENT_WORDS, answer_type, asks, bare_reply, names_in, offers_answer, written_as_name
-from .byline import asks_author, byline_answer
+from .byline import about, asks_author, byline, byline_answer
 from .citations import CitationBuilder
-from .evidence import Sentence, best_match, content_terms, drawn_from, grounded, new_terms, overlap, restated, supports
+from .evidence import (Sentence, best_match, content_terms, drawn_from, grounded, new_terms, overlap, rank_sentences,
+                       restated, supports)
 from .markers import strip_markers
 from .prompting import answer_messages, headed, judge_messages
 from .recency import find_conflict
@@ -193,13 +194,18 @@ class Reader:
         """Answers as they firm up: in the default mode the extractive answer first, then the final one."""
         question = query.text
         ranked, before = within_period(query, passages, ranked)
-        byline = byline_answer(question, passages, ranked) if asks_author(question) else None
-        if byline:  # read, not inferred; an article without one may name its writer in its text
-            yield byline
+        # "Who wrote it, and what does he cover?": the byline answers the first ask; the model reads
+        # the second as a follow-up to it.
+        parts = asks(question)
+        builder = CitationBuilder(passages)
+        writer = byline(parts[0], passages, ranked) if asks_author(parts[0]) else None
+        first = byline_answer(question, writer, passages, builder) if writer else None
+        if first and len(parts) == 1:  # read, not inferred; an article without one may name its writer in its text
+            yield first
             return
-        extracted = current(extract_answer(question, passages, ranked), query)
+        extracted = first or current(extract_answer(question, passages, ranked), query)
         relevant = bool(ranked) and ranked[0].score >= RELEVANCE_GATE
-        if before and not relevant:  # only older reports bear on it: say how old
+        if before and not relevant and not first:  # only older reports bear on it: say how old
             extracted.text = f"{ABSTENTION} {before}"
         if self.llm is None or mode == "extract" or not relevant:
             yield extracted
@@ -208,12 +214,21 @@ class Reader:
         extracted.model = name
         if mode == "default" and not extracted.abstained:
             yield extracted
+        asked = Query(about(parts[1], writer[0]), (*query.history, parts[0]), query.as_of, query.frame, query.now) \
+            if writer else query
+        if writer:  # the second ask is about the writer: only sentences naming them can answer it
+            kept = {(s.passage, s.start) for s in ranked}
+            ranked = [s for s in (rank_sentences(asked.text, passages, self.embed) if self.embed else ranked)
+                      if (s.passage, s.start) in kept and names_in(s.text) & names_in(writer[0])]
+            if not ranked:
+                yield first
+                return
         evidence = select_evidence(ranked, passages)
-        builder = CitationBuilder(passages)
-        read = self.read(query, evidence, passages, ranked, builder, stop)
+        read = self.read(asked, evidence, passages, ranked, builder, stop)
         if read is None:
             return
         text, draft, replies = read
+        text = " ".join(filter(None, [first.text if first else "", text]))
         if text:
             final = current(Answer(question, dated(text, query, builder.citations), False, builder.citations,
                                    passages, "generate", name, checked=self.checked), query)

@@ -180,6 +180,34 @@ def test_followup_with_a_pronoun_is_answered_from_the_right_article(news_store):
     assert all(c.quote in answer.evidence for c in answer.citations)
 
 
+def test_who_wrote_it_and_what_does_he_do_reads_the_second_ask_about_the_writer(news_store):
+    """The byline answers the first ask and the model reads the second as about the writer, from the
+    sentences naming them: the byline's name once passed for both asks. When no retrieved sentence
+    names the writer, the byline alone is the answer, not a sentence on someone else."""
+    from qa import Assistant
+
+    a = Assistant(news_store, model="qwen2.5-1.5b")
+    answer = a.ask("who wrote the article about the iraq airstrikes, and what does he do")
+    assert answer.text.startswith("Jason Ditz wrote") and "Antiwar.com" in answer.text
+    assert len(answer.citations) == 2 and "Senior Editor" in answer.citations[1].quote
+    answer = a.ask("who is the author of the lander story and where does she work?")
+    assert answer.text.startswith("Owen Castellano wrote") and len(answer.citations) == 1
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("ask, about", [
+    ("what does he normally cover?", "what does Jane Roe normally cover?"),
+    ("what is her job?", "what is Jane Roe's job?"),
+    ("when was his last story?", "when was Jane Roe's last story?"),
+    ("what do you know about her?", "what do you know about Jane Roe?"),
+    ("where is the newsroom?", "where is the newsroom?"),
+])
+def test_the_second_ask_of_an_author_question_names_the_writer(ask, about):
+    from qa.byline import about as named
+
+    assert named(ask, "Jane Roe") == about
+
+
 @pytest.mark.fast
 @pytest.mark.parametrize("question, published, stale", [
     ("Who is the governor of the state?", dt.date(2014, 6, 2), True),
