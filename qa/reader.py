@@ -375,12 +375,10 @@ class Reader:
         if len(asks(question)) == 1 and answer_type(question) == "name" and not written_as_name(short, question):
             log.debug("short form is no name: %r", short)
             return False
-        # A bare answer was judged in the question's place already (``_states``), and it is what is
-        # shown: a short form beside it ("SC" for "South Carolina", or "Mikhail Gorbachev died at 91
-        # on 2022-08-29.", a date from the header, for "Mikhail Gorbachev") is not (tune and test:
-        # judging it anyway dropped two right answers and one answer in other words).
+        # A bare answer was judged in the question's place already (``_states``); a short form
+        # inside it ("Antiwar.com" of "Senior Editor for Antiwar.com") says less, not something else.
         if not self.judge or not words(short) or words(short) == words(claim) \
-                or len(words(claim)) <= FRAGMENT_WORDS:
+                or (len(words(claim)) <= FRAGMENT_WORDS and set(words(short)) <= set(words(claim))):
             return True
         p_yes = self.judge(judge_messages(statement(question, short), "\n".join(headed(support, passages))))
         log.debug("answers %.2f: %r", p_yes or 0.0, short)
