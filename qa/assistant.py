@@ -15,8 +15,10 @@ from index.lexical import LexicalIndex, load_lexical
 from index.loading import load_paths
 from index.store import Store
 
+from .answer_type import asks
+from .byline import about, asks_author, byline
 from .config import FUSIONS, MODES, Config
-from .evidence import rank_sentences
+from .evidence import Sentence, rank_sentences
 from .followup import rewrite
 from .fusion import load_fusion
 from .reader import JUDGES, Query, Reader
@@ -145,10 +147,30 @@ class Assistant:
         search = searched(question, history)
         passages, frame = self._retrieve(search, day, tuple(sites), tuple(articles))
         ranked = rank_sentences(search, passages, self._embedder.embed)  # a follow-up ranks by its topic too
+        passages, ranked = self._on_writer(question, search, passages, ranked, day, tuple(sites))
         query = Query(question, tuple(history), day or dt.date.today(), frame, day)
         for answer in self._reader(mode).answers(query, passages, ranked, mode, stop or threading.Event()):
             answer.seconds, answer.searched = time.perf_counter() - started, search
             yield answer
+
+    def _on_writer(self, question: str, search: str, passages: list[Passage], ranked: list[Sentence],
+                   day: dt.date | None, sites: tuple[str, ...]) -> tuple[list[Passage], list[Sentence]]:
+        """For "who wrote it, and what does he cover?", the passages and ranked sentences with the
+        byline's article searched again for the second ask, about the writer by name: the line on
+        the writer is often in a chunk the question did not reach (a recall story's "Desmond
+        Achterberg covers consumer technology ..." at its end)."""
+        parts = asks(question)
+        writer = byline(parts[0], passages, ranked) if len(parts) == 2 and asks_author(parts[0]) else None
+        if writer is None:
+            return passages, ranked
+        known = {p.chunk_id for p in passages}
+        article = passages[writer[1].passage].article_id
+        found = self._retrieve(about(parts[1], writer[0]), day, sites, (article,))[0]
+        more = [p for p in found if p.chunk_id not in known]
+        if not more:
+            return passages, ranked
+        passages = passages + more
+        return passages, rank_sentences(search, passages, self._embedder.embed)
 
     def _reader(self, mode: str) -> Reader:
         llm = self.llm if mode != "extract" else None

@@ -194,6 +194,26 @@ def test_who_wrote_it_and_what_does_he_do_reads_the_second_ask_about_the_writer(
     assert answer.text.startswith("Owen Castellano wrote") and len(answer.citations) == 1
 
 
+def test_the_line_on_the_writer_is_searched_for_in_the_bylines_article(tmp_path):
+    """The line on the writer closes a long article, in a chunk the question does not reach: the
+    byline's article is searched again for the second ask, about the writer by name."""
+    from conftest import write_jsonl
+    from qa import Assistant
+
+    bodies = [(NEWS / name).read_text(encoding="utf-8").split("\n", 4)[4] for name in (
+        "003_lunar_lander_silent.txt", "001_tenant_screening_lawsuit.txt", "002_kestrel_ardent_acquisition.txt")]
+    bio = "Owen Castellano covers spaceflight and planetary science for the Harbor Courier."
+    article = {"url": "https://example.com/lander", "title": "Private Lunar Lander Wayfarer Goes Silent",
+               "authors": "Owen Castellano", "published": "2026-03-02", "text": "\n\n".join([*bodies, bio])}
+    a = Assistant(tmp_path / "store", model="qwen2.5-1.5b")
+    a.ingest([write_jsonl(tmp_path / "long.jsonl", [article])])
+    question = "who wrote the lander story and what does he usually cover?"
+    assert not any("covers spaceflight" in p.text for p in a.retrieve(question))
+    answer = a.ask(question)
+    assert answer.text.startswith("Owen Castellano wrote") and "spaceflight" in answer.text
+    assert any(c.quote == bio for c in answer.citations)
+
+
 @pytest.mark.fast
 @pytest.mark.parametrize("ask, about", [
     ("what does he normally cover?", "what does Jane Roe normally cover?"),
