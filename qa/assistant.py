@@ -161,7 +161,7 @@ class Assistant:
         Achterberg covers consumer technology ..." at its end)."""
         parts = asks(question)
         writer = byline(parts[0], passages, ranked) if len(parts) == 2 and asks_author(parts[0]) else None
-        if writer is None:
+        if writer is None or about(parts[1], writer[0]) == parts[1]:  # the second ask is not about the writer
             return passages, ranked
         known = {p.chunk_id for p in passages}
         article = passages[writer[1].passage].article_id

@@ -23,8 +23,10 @@ _ASKS_AUTHOR = re.compile(
     rf"|\bwho(?:['’]s| is| was| are| were)? (?:the )?{_PERSON}\b(?:\W*$|[^?]*\b{_ARTICLE}\b)"
     rf"|\b(?:which|what) {_PERSON}\b|\b{_PERSON}['’]s? names?\b|\bnames? of the {_PERSON}\b|\bbyline\b",
     re.IGNORECASE)
-# What the second ask of "Who wrote it, and what does he do?" calls the writer; "her" before a word is "her job".
-_PRONOUN = re.compile(r"\b(he|she|they|him|them|his|their|her)\b(?=(\s+\w)?)", re.IGNORECASE)
+# What the second ask of "Who wrote it, and what does he do?" calls the writer ("they" only for
+# several: "what are they demanding?" asks about the story's people); "her" before a word is "her job".
+_PRONOUN = re.compile(r"\b(he|she|him|his|her)\b(?=(\s+\w)?)", re.IGNORECASE)
+_PRONOUNS = re.compile(r"\b(they|them|their)\b(?=(\s+\w)?)", re.IGNORECASE)
 # The words of an author question that say what is asked, not which article.
 _ASKING = content_terms("who wrote written writes authored reported penned author writer reporter journalist "
                         "byline article story piece behind")
@@ -73,4 +75,4 @@ def about(ask: str, names: str) -> str:
         word = m.group(1).lower()
         return f"{names}'s" if word in ("his", "their") or (word == "her" and m.group(2)) else names
 
-    return _PRONOUN.sub(name, ask, count=1)
+    return (_PRONOUNS if " and " in names else _PRONOUN).sub(name, ask, count=1)

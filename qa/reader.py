@@ -216,7 +216,7 @@ class Reader:
             yield extracted
         asked = Query(about(parts[1], writer[0]), (*query.history, parts[0]), query.as_of, query.frame, query.now) \
             if writer else query
-        if writer:  # the second ask is about the writer: only sentences naming them can answer it
+        if writer and asked.text != parts[1]:  # an ask about the writer: only sentences naming them answer it
             kept = {(s.passage, s.start) for s in ranked}
             ranked = [s for s in (rank_sentences(asked.text, passages, self.embed) if self.embed else ranked)
                       if (s.passage, s.start) in kept and names_in(s.text) & names_in(writer[0])]

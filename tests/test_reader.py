@@ -192,6 +192,9 @@ def test_who_wrote_it_and_what_does_he_do_reads_the_second_ask_about_the_writer(
     assert len(answer.citations) == 2 and "Senior Editor" in answer.citations[1].quote
     answer = a.ask("who is the author of the lander story and where does she work?")
     assert answer.text.startswith("Owen Castellano wrote") and len(answer.citations) == 1
+    # Not about the writer: read over the question's own sentences.
+    answer = a.ask("who wrote the kestrel story, and how much is it paying for ardent?")
+    assert answer.text.startswith("Priya Raman wrote") and "2.4 billion" in answer.text.lower()
 
 
 def test_the_line_on_the_writer_is_searched_for_in_the_bylines_article(tmp_path):
@@ -221,11 +224,13 @@ def test_the_line_on_the_writer_is_searched_for_in_the_bylines_article(tmp_path)
     ("when was his last story?", "when was Jane Roe's last story?"),
     ("what do you know about her?", "what do you know about Jane Roe?"),
     ("where is the newsroom?", "where is the newsroom?"),
+    ("what are they demanding?", "what are they demanding?"),  # the story's people, not one writer
 ])
 def test_the_second_ask_of_an_author_question_names_the_writer(ask, about):
     from qa.byline import about as named
 
     assert named(ask, "Jane Roe") == about
+    assert named("what do they cover?", "Jane Roe and John Doe") == "what do Jane Roe and John Doe cover?"
 
 
 @pytest.mark.fast
