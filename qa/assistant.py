@@ -161,11 +161,11 @@ class Assistant:
         Achterberg covers consumer technology ..." at its end)."""
         parts = asks(question)
         writer = byline(parts[0], passages, ranked) if len(parts) == 2 and asks_author(parts[0]) else None
-        if writer is None or about(parts[1], writer[0]) == parts[1]:  # the second ask is not about the writer
+        ask = about(parts[1], writer[0]) if writer else parts[-1]
+        if ask == parts[-1]:  # no writer, or a second ask not about them
             return passages, ranked
         known = {p.chunk_id for p in passages}
-        article = passages[writer[1].passage].article_id
-        found = self._retrieve(about(parts[1], writer[0]), day, sites, (article,))[0]
+        found = self._retrieve(ask, day, sites, (passages[writer[1].passage].article_id,))[0]
         more = [p for p in found if p.chunk_id not in known]
         if not more:
             return passages, ranked
