@@ -28,6 +28,12 @@ _SPAN = re.compile(r"\b(?:since|until|lifetime|seconds|minutes|hours|days|weeks|
                    r"|(?:\d|\b(?:a|an|one|half|several|few|couple|two|three|four|five|six|seven|eight|nine|ten))"
                    rf"\s*-?\s*(?:{_UNIT})\b", re.IGNORECASE)
 _AUXILIARY = "has|have|had|is|are|was|were|did|does|do|can|could|will|would|should"
+# "Who is Paul Reinholt?", "who's raymond osei": a named person, asked who they are, is asked for
+# a role or a description, not for a name (the question holds it). The subject is a name: no
+# function word, participle or possessive in it ("Who is the mayor?", "Who is leading?", "Who is
+# Kestrel's boss?" ask for a name), and one word only when capitalised ("Who is responsible?").
+_IDENTITY = re.compile(r"^\s*who(?:'s|’s|\s+(?:is|was|are|were))\s+([\w.’'-]+(?:\s+[\w.’'-]+){0,3})\s*\??\s*$",
+                       re.IGNORECASE)
 # Question openings and the answer type they ask for; the first match wins.
 _TYPES = (
     (re.compile(r"\bnames?\b"), "name"),
@@ -71,11 +77,25 @@ YES_NO_COVERAGE = 0.6
 
 
 def answer_type(question: str) -> str | None:
-    """"name", "agent" (who), "span" (how long), "number", "time", "yes/no", or None when any
-    informative sentence may answer."""
+    """"name", "agent" (who), "span" (how long), "number", "time", "yes/no", "identity" (who a named
+    person is), or None when any informative sentence may answer."""
+    if asks_identity(question):
+        return "identity"
     q = _WHEN_CLAUSE.sub(r"\1", question.lower())
     kind = next((kind for pattern, kind in _TYPES if pattern.search(q)), None)
     return "yes/no" if kind is None and _LATER_YES_NO.search(q) and not _WH.search(q) else kind
+
+
+def asks_identity(question: str) -> bool:
+    """Whether the question asks who a named person is ("Who is Paul Reinholt?")."""
+    m = _IDENTITY.match(question)
+    if m is None:
+        return False
+    subject = m.group(1).split()
+    if len(subject) == 1 and not subject[0][0].isupper():
+        return False
+    return not any(w.lower() in STOP - _NAME_PARTICLES or w.lower().endswith(("ing", "ed", "'s", "’s"))
+                   for w in subject)
 
 
 def asks(question: str) -> list[str]:

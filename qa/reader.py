@@ -367,12 +367,17 @@ class Reader:
         form made of the question's own words is judged too: "Kestrel" for "Which bank is lending
         Kestrel the $900 million?" states "Kestrel is lending Kestrel the $900 million". The short
         form of an answer to a question of two asks covers both: it need be a name for neither."""
-        if answer_type(question) == "yes/no":  # the cited sentences are quoted: no short form to check
+        kind = answer_type(question)
+        if kind == "yes/no":  # the cited sentences are quoted: no short form to check
+            return True
+        # "Who is Paul Reinholt?" short-answered "Paul Reinholt": the answer sentence, judged already,
+        # says who he is; the name alone says nothing to judge.
+        if kind == "identity" and set(words(short)) <= set(words(question)):
             return True
         if len(words(short)) > FRAGMENT_WORDS and not any(offers_answer(ask, short) for ask in asks(question)):
             log.debug("short form offers no answer: %r", short)
             return False
-        if len(asks(question)) == 1 and answer_type(question) == "name" and not written_as_name(short, question):
+        if len(asks(question)) == 1 and kind == "name" and not written_as_name(short, question):
             log.debug("short form is no name: %r", short)
             return False
         # A bare answer was judged in the question's place already (``_states``); a short form

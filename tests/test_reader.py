@@ -413,6 +413,26 @@ def test_a_description_is_no_answer_to_what_something_is_named():
 
 
 @pytest.mark.fast
+def test_who_a_named_person_is_is_answered_with_their_role():
+    """"Who is Rachel Tamura?" asks for a role, which names no one new: it once abstained on
+    "Rachel Tamura is the company's vice president of communications", which names no one the
+    question does not (words-only check); a sentence naming someone else still answers "who
+    replied?"."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article("The company disputed the claims, according to Rachel Tamura, the company's "
+                                      "vice president of communications.", "Tenants sue screening firm")
+    draft = Draft((1,), "Rachel Tamura is the company's vice president of communications.", "Rachel Tamura")
+    text = Reader(None, None).verify(Query("who's rachel tamura"), draft, evidence, passages, evidence,
+                                     CitationBuilder(passages))
+    assert text == "Rachel Tamura is the company's vice president of communications. [1]"
+    # A bare name restates the question: nothing to say who she is.
+    assert Reader(None, None).verify(Query("Who is Rachel Tamura?"), Draft((1,), "Rachel Tamura", "Rachel Tamura"),
+                                     evidence, passages, evidence, CitationBuilder(passages)) == ""
+
+
+@pytest.mark.fast
 def test_a_question_naming_its_period_is_not_answered_from_older_reports():
     """"This week" asked on 24 June 2022: a report from a month earlier is no answer (the abstention
     says how old the newest report is); a report from that week is."""

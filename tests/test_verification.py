@@ -77,6 +77,9 @@ def test_what_a_claim_adds_must_come_from_the_evidence():
     # A yes/no question is answered by its own words with a "yes" or "no" in front, not without one.
     ("Does the writer see the strikes as an act of war?", "Yes, the writer sees the strikes as an act of war.", True),
     ("Does the writer see the strikes as an act of war?", "The writer sees the strikes as an act of war.", False),
+    # Who a named person is asks for a role, which names no one new.
+    ("who is Paul Reinholt", "Paul Reinholt is the state epidemiologist.", True),
+    ("who is Paul Reinholt", "Paul Reinholt", False),
 ])
 def test_answer_must_offer_what_was_asked(question, sentence, ok):
     assert offers_answer(question, sentence) is ok
@@ -116,6 +119,23 @@ def test_answer_types():
     assert answer_type("If the ruling stands, will the tenants get paid?") == "yes/no"
     assert answer_type("I read it was $2 billion, is that right?") == "yes/no"
     assert answer_type("Which airline, founded in 1926, was sold?") is None
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("who is Paul Reinholt", "identity"),
+    ("Who's Ingrid Halvorsen?", "identity"),
+    ("who's raymond osei", "identity"),
+    ("Who was Ludwig van Beethoven?", "identity"),
+    # A description of the one asked for, not a name: a name is asked.
+    ("Who is the mayor?", "agent"),
+    ("Who's Kestrel's boss?", "agent"),
+    ("Who is responsible?", "agent"),
+    ("who is leading", "agent"),
+    ("who was arrested", "agent"),
+    ("who is behind the attack", "agent"),
+])
+def test_who_a_named_person_is_asks_for_a_role(question, kind):
+    assert answer_type(question) == kind
 
 
 @pytest.mark.parametrize("question, expected", [
