@@ -41,7 +41,8 @@ _TYPES = (
     (re.compile(r"\bhow long\b"), "span"),
     (re.compile(r"\bhow (?:many|much|old|far)\b|\bwhat (?:number|percentage|share|amount)\b"), "number"),
     (re.compile(r"\bwhen\b|\b(?:what|which) (?:day|date|year|month|time)\b"), "time"),
-    (re.compile(rf"^(?:{_AUXILIARY}|true or false)\b"), "yes/no"),
+    # "Aren't the PMU part of ...?", "wasn't the rise supposed to be smaller?": yes/no, asked negatively.
+    (re.compile(rf"^(?:(?:{_AUXILIARY})(?:n['’]t)?|won['’]t|can['’]t|true or false)\b"), "yes/no"),
 )
 # A yes/no question may follow a clause or sentence of its own ("If Roe gets overturned, would
 # abortion become illegal?", "I thought it was $2.1 billion, is that still the number?"), unless a

@@ -118,6 +118,10 @@ def test_answer_types():
     # A yes/no question after a clause of its own, unless a wh-word asks for more.
     assert answer_type("If the ruling stands, will the tenants get paid?") == "yes/no"
     assert answer_type("I read it was $2 billion, is that right?") == "yes/no"
+    # Asked negatively.
+    assert answer_type("Aren't the PMU part of Iraq's own security forces?") == "yes/no"
+    assert answer_type("wasn't the price hike supposed to be smaller") == "yes/no"
+    assert answer_type("Won’t they appeal?") == "yes/no"
     assert answer_type("Which airline, founded in 1926, was sold?") is None
 
 
