@@ -414,10 +414,8 @@ def test_a_description_is_no_answer_to_what_something_is_named():
 
 @pytest.mark.fast
 def test_who_a_named_person_is_is_answered_with_their_role():
-    """"Who is Rachel Tamura?" asks for a role, which names no one new: it once abstained on
-    "Rachel Tamura is the company's vice president of communications", which names no one the
-    question does not (words-only check); a sentence naming someone else still answers "who
-    replied?"."""
+    """"Who is Rachel Tamura?" asks for a role, which may name no one new: it once abstained on
+    "Rachel Tamura is the company's vice president of communications" (words-only check)."""
     from qa.citations import CitationBuilder
     from qa.reader import Draft, Query, Reader
 
