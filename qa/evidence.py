@@ -173,9 +173,10 @@ def rank_sentences(question: str, passages: list[Passage], embed: Callable[[list
 
 def names(text: str) -> set[str]:
     """Stemmed capitalised words: the names a claim asserts ("Samsung recalled ..." included; a
-    sentence's opening "Three" is a number, which ``numbers`` checks)."""
-    found = [w for w in WORD.findall(text)
-             if w[0].isupper() and w.lower() not in STOP | _OPENERS and w.lower() not in NUMBER_WORDS]
+    sentence's opening "Three" is a number, which ``numbers`` checks, and its opening "None" a
+    negation, which the polarity check reads)."""
+    found = [w for w in WORD.findall(text) if w[0].isupper() and w.lower() not in STOP | _OPENERS | NEGATIONS
+             and w.lower() not in NUMBER_WORDS]
     return set(_stemmer().stemWords([w.lower().replace("’", "'") for w in found]))
 
 

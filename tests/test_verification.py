@@ -234,6 +234,16 @@ def test_names_may_come_from_the_same_article_numbers_are_not_names():
     assert not supports("Four apartments turned her down.", filed, "How many places turned her down?")
 
 
+def test_a_sentence_opening_on_a_negation_is_grounded_in_itself():
+    """"None" opening a sentence is no name to find in the evidence: a negative answer quoted from
+    its source ("Has anybody died?") was failed as inventing one."""
+    died = "Three people have been hospitalized. None of the patients has died."
+    question = "Has anybody died from measles in the Carver Valley outbreak?"
+    assert grounded("None of the patients has died.", died, question)
+    assert grounded("Never before had the county closed the bridge.", "Never before had the county closed the bridge.")
+    assert not grounded("None of the patients has died.", "Three people have been hospitalized.", question)
+
+
 def test_a_name_inside_a_hyphenated_compound_is_named():
     """"D-Windsor Heights" names Windsor Heights; a place it does not name is still invented."""
     said = ('"Everyone deserves the right to decide," House Democratic Leader Jennifer Konfrst, D-Windsor Heights, '
