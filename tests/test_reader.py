@@ -93,6 +93,28 @@ def test_only_the_best_sentence_brings_its_neighbours():
     assert chosen == ["A two.", "A three.", "A four.", "A five.", "B two."]
 
 
+@pytest.mark.fast
+def test_a_question_term_the_best_sentences_lack_brings_the_sentence_holding_it():
+    """"Has anybody died?" over an outbreak's story: every sentence on the outbreak outranks "None of
+    the patients has died", which still reaches the model, ahead of a better-ranked sentence."""
+    from qa.evidence import Sentence
+    from qa.reader import select_evidence
+    from qa.types import Passage
+
+    texts = ["Measles cases in Carver Valley rose to 17 on Monday.", "The outbreak began at a school.",
+             "Three people were treated at a hospital.", "Measles spreads through the air in the Carver Valley.",
+             "Officials urged parents in Carver Valley to vaccinate.", "None of the patients has died."]
+    scores = [0.9, 0.5, 0.45, 0.8, 0.7, 0.35]
+    passages = [Passage("a#0", "a", "Measles outbreak grows", "", None, " ".join(texts), 0, 0)]
+    ranked = sorted((Sentence(0, t, 60 * j, 60 * j + len(t), c) for j, (t, c) in enumerate(zip(texts, scores))),
+                    key=lambda s: s.score, reverse=True)
+    question = "Has anybody died from measles in the Carver Valley outbreak?"
+    budget = sum(len(t) for t in texts[:2] + texts[3:5])
+    assert [s.text for s in select_evidence(ranked, passages, "", budget)] == texts[:2] + texts[3:5]
+    chosen = [s.text for s in select_evidence(ranked, passages, question, budget)]
+    assert chosen == [texts[0], texts[1], texts[3], texts[5]]
+
+
 def test_a_long_article_is_read_past_its_first_two_chunks(news_store):
     """With a few articles in the store, the one asked about is read from more than two of its
     chunks: the sentence that answers in other words ("last confirmed signal") is often in a later one."""
