@@ -147,8 +147,8 @@ def select_evidence(ranked: list[Sentence], passages: list[Passage], question: s
                     budget: int = EVIDENCE_CHARS) -> list[Sentence]:
     """The best relevant sentences within ``budget`` characters, the best one with a neighbour either
     side (what "it" and "the show" refer to), the others alone; grouped by article (best article
-    first), in reading order within each. Before the others, the best sentence holding a term of
-    ``question`` that nothing chosen (nor its headline) holds yet, for up to ``COVERED_TERMS`` terms.
+    first), in reading order within each. Before the others come the best sentences holding the
+    terms of ``question`` that nothing chosen (nor its headline) holds yet (``covering``).
     Instructions never enter."""
     relevant = [s for s in ranked if s.score >= RELEVANCE_GATE]
     if not relevant:
@@ -171,8 +171,8 @@ def select_evidence(ranked: list[Sentence], passages: list[Passage], question: s
 
 def covering(question: str, chosen: list[Sentence], candidates: list[Sentence], passages: list[Passage]) -> list[Sentence]:
     """For the question's terms that neither ``chosen`` nor its headlines hold, the best-ranked of
-    ``candidates`` holding each, best first, at most ``COVERED_TERMS``: "died" in "Has anybody died
-    in the outbreak?", where every sentence on the outbreak outranks "None of the patients has died"."""
+    ``candidates`` holding each; of those sentences, the ``COVERED_TERMS`` best. "died" in "Has anybody
+    died in the outbreak?", where every sentence on the outbreak outranks "None of the patients has died"."""
     missing = content_terms(question) - set().union(*(content_terms(f"{passages[s.passage].title} {s.text}")
                                                         for s in chosen))
     found: dict[str, Sentence] = {}
