@@ -178,9 +178,8 @@ def covering(question: str, chosen: list[Sentence], candidates: list[Sentence], 
                                                         for s in chosen))
     found: dict[str, Sentence] = {}
     for s in candidates:
-        for term in missing - found.keys():
-            if term in content_terms(s.text):
-                found[term] = s
+        for term in (missing - found.keys()) & content_terms(s.text):
+            found[term] = s
     return list(dict.fromkeys(sorted(found.values(), key=candidates.index)))[:COVERED_TERMS]
 
 
