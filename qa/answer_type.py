@@ -115,12 +115,14 @@ def bare_reply(text: str) -> bool:
     return words(text) in (["yes"], ["no"], ["true"], ["false"])
 
 
-def offers_answer(question: str, sentence: str) -> bool:
+def offers_answer(question: str, sentence: str, topic: str = "") -> bool:
     """The sentence adds something the question lacks, of the type the question asks for: a number
     for "how many" (not a percentage), a share for "what percentage", an amount of money for "how
     much" money ("19 million" for "$19 million"), a number or time word for
     "when", a span of time or length for "how long", a name the question lacks for "who"; a yes/no
-    answer speaks of what the question asks. Whether it answers *this* question is the judge's
+    answer speaks of what the question asks, with its article's headline (``topic``) but not by the
+    headline alone: "None of the pupils has died" in the story headlined "Salmonella outbreak at
+    Ridgeway" answers "Did anybody die in the Ridgeway salmonella outbreak?"; "Lessons go on" does not. Whether it answers *this* question is the judge's
     call on the answer's short form (``reader``): word distances measured on the tune split
     rejected right answers in other words ("20 years of experience in ... research")."""
     kind = answer_type(question)
@@ -144,7 +146,8 @@ def offers_answer(question: str, sentence: str) -> bool:
         return bool(numbers(sentence) - numbers(question)) or bool(set(words(sentence)) & TIME_WORDS)
     if kind == "yes/no" and not bare_reply(sentence):
         asked = {t[:5] for t in content_terms(question)}
-        return len(asked & {t[:5] for t in content_terms(sentence)}) >= YES_NO_COVERAGE * len(asked)
+        spoken = asked & {t[:5] for t in content_terms(sentence)}
+        return bool(spoken) and len(spoken | asked & {t[:5] for t in content_terms(topic)}) >= YES_NO_COVERAGE * len(asked)
     return True
 
 

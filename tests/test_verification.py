@@ -85,6 +85,14 @@ def test_answer_must_offer_what_was_asked(question, sentence, ok):
     assert offers_answer(question, sentence) is ok
 
 
+def test_a_yes_no_answer_speaks_of_the_question_with_its_headline_but_not_by_it_alone():
+    question = "Did any of the children die in the Ridgeway salmonella outbreak?"
+    headline = "Salmonella outbreak sickens 41 pupils at Ridgeway Elementary"
+    assert not offers_answer(question, "None of the pupils has died.")
+    assert offers_answer(question, "None of the pupils has died.", headline)
+    assert not offers_answer(question, "Lessons will go on while the cafeteria stays closed.", headline)
+
+
 def test_only_a_place_of_a_question_adjective_is_taken_from_it():
     from qa.evidence import new_terms
 
