@@ -161,11 +161,7 @@ def select_evidence(ranked: list[Sentence], passages: list[Passage], question: s
     first = [best, *sents[max(0, i - 1):i + 2]]
     chosen: dict[tuple[str, int], Sentence] = {}
     used = 0
-    # A term may be covered from below the gate, within an article that bears on the question: "None
-    # of the pupils has died" shares only "died" with "Has anybody died from the outbreak?".
-    bearing_on = {passages[s.passage].article_id for s in relevant}
-    within = [s for s in ranked if passages[s.passage].article_id in bearing_on]
-    for s in [*first, *covering(question, first, within, passages), *relevant[1:]]:
+    for s in [*first, *covering(question, first, relevant, passages), *relevant[1:]]:
         key = (passages[s.passage].article_id, s.start)
         if key not in chosen and not is_instruction(s.text) and used + len(s.text) <= budget:
             chosen[key] = s

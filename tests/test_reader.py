@@ -115,24 +115,6 @@ def test_a_question_term_the_best_sentences_lack_brings_the_sentence_holding_it(
     assert chosen == [texts[0], texts[1], texts[3], texts[5]]
 
 
-@pytest.mark.fast
-def test_a_question_term_is_covered_from_below_the_gate_only_in_an_article_bearing_on_the_question():
-    from qa.evidence import Sentence
-    from qa.reader import RELEVANCE_GATE, select_evidence
-    from qa.types import Passage
-
-    texts = {"a": ["Salmonella sickened 41 pupils at Ridgeway.", "The cafeteria is closed.", "Lessons go on.",
-                   "None of the pupils has died."],
-             "b": ["A man died in a car crash on Route 9."]}
-    passages = [Passage(f"{k}#0", k, k, "", None, " ".join(v), 0, 0) for k, v in texts.items()]
-    low = RELEVANCE_GATE - 0.05
-    ranked = [Sentence(0, texts["a"][0], 0, 40, 0.8), Sentence(1, texts["b"][0], 0, 40, low),
-              *(Sentence(0, t, 100 * j, 100 * j + 30, low - 0.05 * j) for j, t in enumerate(texts["a"][1:], 1))]
-    chosen = [s.text for s in select_evidence(ranked, passages, "Has anybody died from salmonella at Ridgeway?",
-                                              budget=1000)]
-    assert chosen == [texts["a"][0], texts["a"][1], texts["a"][3]]
-
-
 OUTBREAK = ("Forty-one pupils at Ridgeway Elementary School in Marlow County have fallen ill with salmonella "
             "poisoning, the county health department said on Thursday. The outbreak was traced to chicken salad "
             "served in the school cafeteria on Monday, officials said. Symptoms of salmonella poisoning include "
@@ -148,18 +130,17 @@ OUTBREAK = ("Forty-one pupils at Ridgeway Elementary School in Marlow County hav
             "supplier this month.")
 
 
-@pytest.mark.parametrize("question", ["Has anybody died from the salmonella outbreak at Ridgeway Elementary?",
-                                      "Did any of the children die in the Ridgeway salmonella outbreak?"])
-def test_a_negative_answer_outranked_by_its_topic_is_read_and_given(qwen, question):
-    """The article's one sentence on deaths says there were none, and every sentence on the outbreak
-    outranks it: it still reaches the model, and the answer is that sentence, not a "Yes" resting on
-    a sentence about the outbreak."""
+def test_a_negative_answer_outranked_by_its_topic_is_given(qwen):
+    """The article's one sentence on deaths says there were none, and sentences on the outbreak
+    outrank it. The model answers with it ("None of the pupils has died"), which speaks of the
+    question with its headline; the answer is that sentence, not another quoted in its place."""
     import threading
 
     from qa.evidence import rank_sentences
     from qa.reader import Query, Reader
     from qa.types import Passage
 
+    question = "Did any of the children die in the Ridgeway salmonella outbreak?"
     day = dt.date(2026, 3, 12)
     passages = [Passage("r#0", "r", "Salmonella outbreak sickens 41 pupils at Ridgeway Elementary", "u", day,
                         OUTBREAK, 0, len(OUTBREAK))]
