@@ -122,9 +122,10 @@ def offers_answer(question: str, sentence: str, topic: str = "") -> bool:
     "when", a span of time or length for "how long", a name the question lacks for "who"; a yes/no
     answer speaks of what the question asks, with its article's headline (``topic``) but not by the
     headline alone: "None of the pupils has died" in the story headlined "Salmonella outbreak at
-    Ridgeway" answers "Did anybody die in the Ridgeway salmonella outbreak?"; "Lessons go on" does not. Whether it answers *this* question is the judge's
-    call on the answer's short form (``reader``): word distances measured on the tune split
-    rejected right answers in other words ("20 years of experience in ... research")."""
+    Ridgeway" answers "Did anybody die in the Ridgeway salmonella outbreak?"; "Lessons go on" does
+    not. Whether it answers *this* question is the judge's call on the answer's short form
+    (``reader``): word distances measured on the tune split rejected right answers in other words
+    ("20 years of experience in ... research")."""
     kind = answer_type(question)
     if not new_terms(sentence, question) and negated(sentence) == negated(question) \
             and not (kind == "yes/no" and words(sentence)[:1] in (["yes"], ["no"])):
@@ -147,7 +148,8 @@ def offers_answer(question: str, sentence: str, topic: str = "") -> bool:
     if kind == "yes/no" and not bare_reply(sentence):
         asked = {t[:5] for t in content_terms(question)}
         spoken = asked & {t[:5] for t in content_terms(sentence)}
-        return bool(spoken) and len(spoken | asked & {t[:5] for t in content_terms(topic)}) >= YES_NO_COVERAGE * len(asked)
+        headline = asked & {t[:5] for t in content_terms(topic)}
+        return bool(spoken) and len(spoken | headline) >= YES_NO_COVERAGE * len(asked)
     return True
 
 
