@@ -146,7 +146,7 @@ def test_a_negative_answer_outranked_by_its_topic_is_given(qwen):
                         OUTBREAK, 0, len(OUTBREAK))]
     reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
     ranked = rank_sentences(question, passages, qwen._embedder.embed)
-    assert [s.text for s in ranked[:5]].count("None of the pupils has died, the health department said.") == 0
+    assert "None of the pupils has died, the health department said." not in [s.text for s in ranked[:5]]
     answer = list(reader.answers(Query(question, as_of=day), passages, ranked, "default", threading.Event()))[-1]
     assert not answer.abstained and "None of the pupils has died" in answer.text
     assert [c.quote for c in answer.citations] == ["None of the pupils has died, the health department said."]
