@@ -167,8 +167,9 @@ def _note_first_piece(llm) -> list[float]:
     first: list[float] = []
     stream = llm.stream
 
-    def noting(messages, max_tokens: int, stop: list[str] | None = None, schema: dict | None = None) -> Iterator[str]:
-        for piece in stream(messages, max_tokens, stop, schema):
+    def noting(messages, max_tokens: int, stop: list[str] | None = None, schema: dict | None = None,
+               tokens: list | None = None) -> Iterator[str]:
+        for piece in stream(messages, max_tokens, stop, schema, tokens):
             if not first:
                 first.append(time.perf_counter())
             yield piece

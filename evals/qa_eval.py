@@ -83,7 +83,7 @@ def evaluate_qa(file: Path, docs: list[Path], config: Config, out: str | None = 
             "evidence_rank": next((i for i, p in enumerate(passages, 1) if shares_run(p.text, evidence)), None)
             if evidence else None,
             "seconds": answer.seconds, "judge_seconds": judged, "answer": answer.text, "draft": answer.draft, "mode": answer.mode,
-            "model": answer.model,
+            "model": answer.model, "opening_logprob": answer.opening_logprob,
             "citations": [{"n": c.n, "url": c.url, "quote": c.quote} for c in answer.citations],
         }
 

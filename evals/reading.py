@@ -143,7 +143,8 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
         return {"question": item.question, "date": item.date.isoformat(), "gold": item.gold,
                 "answerable": item.answerable, "answer": answer.text, "draft": answer.draft,
                 "evidence": answer.evidence, "replies": answer.replies,
-                "abstained": answer.abstained, "outcome": outcome(item, answer.text, answer.abstained),
+                "abstained": answer.abstained, "opening_logprob": answer.opening_logprob,
+                "outcome": outcome(item, answer.text, answer.abstained),
                 "f1": None if answer.abstained else token_f1(answer.text, item.gold),
                 "seconds": answer.seconds, "mode": answer.mode}
 

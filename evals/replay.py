@@ -6,7 +6,8 @@ the reply recorded for it when the model is shown the same evidence, so the draf
 model wrote; the judge still runs. Where the evidence differs (a change before the draft), the
 model answers anew; a change to the prompt's wording needs a run without a replay. The judge's
 probabilities near a threshold move a little with llama.cpp's cache state, so a replay of
-unchanged code can differ from its record by an item or two in a hundred.
+unchanged code can differ from its record by an item or two in a hundred. A replayed reply carries
+no token probabilities: its answer's ``opening_logprob`` is None.
 """
 from __future__ import annotations
 

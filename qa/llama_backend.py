@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .confidence import Token
 from .errors import ModelError
 from .llm import LLM, Messages, option_shares
 from .weights import FIX, resolve_model_path
@@ -59,10 +60,14 @@ class LlamaCppLLM(LLM):
             raise ModelError(f"cannot load {model_path}: {e}") from e
 
     def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,
-               schema: dict | None = None) -> Iterator[str]:
+               schema: dict | None = None, tokens: list[Token] | None = None) -> Iterator[str]:
         """Yield text pieces; the model stays locked until the generator is exhausted or closed."""
         # A schema becomes a llama.cpp grammar: only tokens that keep the reply valid are sampled.
-        fmt = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
+        fmt: dict[str, Any] = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
+        if tokens is not None:
+            from llama_cpp import LogitsProcessorList
+
+            fmt["logits_processor"] = LogitsProcessorList([_Recorder(self._llama, tokens)])
         prompt = json.dumps(messages) if schema else None
         with self._lock:
             if prompt and self._kept and self._kept[0] == prompt:
@@ -117,6 +122,26 @@ class LlamaCppLLM(LLM):
         if not all(ids):
             raise ModelError(f"{self.name} has no single token for each of {', '.join(options)}")
         return option_shares({self._llama.detokenize([t]).decode(): float(logits[t]) for i in ids for t in i}, options)
+
+
+class _Recorder:
+    """A logits processor that appends each sampled token and its log-probability under the model's
+    raw logits (before the schema's grammar narrows them) to ``tokens``. It is called before each
+    token is sampled, so it records a token when the next one is asked for: the last one (the end of
+    the reply) goes unrecorded."""
+
+    def __init__(self, llama: Any, tokens: list[Token]) -> None:
+        self.llama, self.tokens, self.last = llama, tokens, None
+
+    def __call__(self, input_ids: Any, logits: Any) -> Any:
+        import numpy as np
+
+        if self.last is not None:
+            token = int(input_ids[-1])
+            self.tokens.append((self.llama.detokenize([token]).decode("utf-8", "replace"), float(self.last[token])))
+        top = logits.max()
+        self.last = logits - (top + np.log(np.exp(logits - top).sum()))  # log-softmax
+        return logits
 
 
 def _single_token_ids(llama: Any, word: str) -> list[int]:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from .confidence import Token
 from .config import Config
 
 Messages = list[dict[str, str]]
@@ -18,8 +19,10 @@ class LLM(Protocol):
     name: str
 
     def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,
-               schema: dict | None = None) -> Iterator[str]:
-        """Yield the reply's text pieces as they are generated; ``schema``: a JSON schema the reply must follow."""
+               schema: dict | None = None, tokens: list[Token] | None = None) -> Iterator[str]:
+        """Yield the reply's text pieces as they are generated; ``schema``: a JSON schema the reply must
+        follow; ``tokens``: a list to append each generated token's text and log-probability to, where
+        the backend gives them (the in-process one does; it is left empty otherwise)."""
         ...
 
     def complete(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,

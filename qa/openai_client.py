@@ -7,6 +7,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .confidence import Token
 from .errors import ModelError
 from .llm import LLM, Messages, option_shares
 
@@ -25,7 +26,9 @@ class OpenAICompatLLM(LLM):
             self._headers["Authorization"] = f"Bearer {api_key}"
 
     def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,
-               schema: dict | None = None) -> Iterator[str]:
+               schema: dict | None = None, tokens: list[Token] | None = None) -> Iterator[str]:
+        """Yield the reply's text pieces; ``tokens`` stays empty (servers' token probabilities are not
+        read for replies: only the packaged model's, in process, are calibrated)."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,

@@ -37,6 +37,7 @@ from index.chunking import split_sentences
 from .answer_type import FRAGMENT_WORDS, answer_type, asks, bare_reply, names_in, offers_answer, written_as_name
 from .byline import about, asks_author, byline, byline_answer
 from .citations import CitationBuilder
+from .confidence import Token, opening_logprob
 from .evidence import (Sentence, best_match, content_terms, drawn_from, grounded, new_terms, overlap, rank_sentences,
                        restated, supports)
 from .markers import strip_markers
@@ -192,6 +193,18 @@ class Draft:
     short: str = ""
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A question read by the model: the verified answer text ("" when none holds), the first draft,
+    every reply, and the log-probability of the first token of the answer in the last reply of its
+    first ask (the one an answer rests on), where the backend gives token probabilities."""
+
+    text: str
+    draft: Draft
+    replies: list[str]
+    opening: float | None = None
+
+
 def parse_reply(reply: str) -> Draft:
     """The model's JSON as a ``Draft``; nothing usable gives an empty one."""
     try:
@@ -250,19 +263,18 @@ class Reader:
         read = self.read(asked, evidence, passages, ranked, builder, stop)
         if read is None:
             return
-        text, draft, replies = read
-        text = " ".join(filter(None, [first.text if first else "", text]))
+        text = " ".join(filter(None, [first.text if first else "", read.text]))
         if text:
             final = current(Answer(question, dated(text, query, builder.citations), False, builder.citations,
                                    passages, "generate", name, checked=self.checked), query)
         else:
             final = Answer(question, ABSTENTION, True, passages=passages, mode=mode, model=name)
-        final.draft, final.replies = draft.text, replies
+        final.draft, final.replies, final.opening_logprob = read.draft.text, read.replies, read.opening
         final.evidence = "\n".join(headed(evidence, passages, numbered=True))
         yield final
 
     def read(self, query: Query, evidence: list[Sentence], passages: list[Passage], ranked: list[Sentence],
-             builder: CitationBuilder, stop: threading.Event) -> tuple[str, Draft, list[str]] | None:
+             builder: CitationBuilder, stop: threading.Event) -> Reading | None:
         """The verified answer text ("" when none holds), the model's first draft and its replies; None
         when stopped. A question of two asks whose answer offers nothing of the kind the second asks
         for ("Which hospital will I go to and how far away is it?" answered "St. Brendan's") is
@@ -270,36 +282,37 @@ class Reader:
         the same evidence, and what that adds, from sentences not cited yet, is appended."""
         first = self._read(query, evidence, passages, ranked, builder, stop)
         parts = asks(query.text)
-        if first is None or not first[0] or len(parts) < 2 or offers_answer(parts[1], strip_markers(first[0])):
+        if first is None or not first.text or len(parts) < 2 or offers_answer(parts[1], strip_markers(first.text)):
             return first
-        text, draft, replies = first
         cited = len(builder.citations)
         then = Query(parts[1], (*query.history, parts[0]), query.as_of, query.frame, query.now)
         second = self._read(then, evidence, passages, ranked, builder, stop)
         if second is None:
             return None
-        more, again, later = second
-        if more and len(builder.citations) > cited and new_terms(f"{again.text} {again.short}", query.text) - \
-                content_terms(text):
-            text = f"{text} {more}"
+        text = first.text
+        if second.text and len(builder.citations) > cited and \
+                new_terms(f"{second.draft.text} {second.draft.short}", query.text) - content_terms(text):
+            text = f"{text} {second.text}"
         else:  # nothing new: its sentences are not cited
             del builder.citations[cited:]
-        log.debug("second ask %r adds %r", parts[1], more if text.endswith(more) else "")
-        return text, draft, replies + later
+        log.debug("second ask %r adds %r", parts[1], second.text if text.endswith(second.text) else "")
+        return Reading(text, first.draft, first.replies + second.replies, first.opening)
 
     def _read(self, query: Query, evidence: list[Sentence], passages: list[Passage], ranked: list[Sentence],
-              builder: CitationBuilder, stop: threading.Event) -> tuple[str, Draft, list[str]] | None:
+              builder: CitationBuilder, stop: threading.Event) -> Reading | None:
         """One question read: when the first draft fails, the next candidate is a second one written
         answer first, kept only when it gives an answer the first gave too: one that says something
         else is a guess (tune split: of five such, none right)."""
         messages = answer_messages(query, evidence, passages)
-        replies = [self._reply(messages, SCHEMA, stop)]
+        tokens: list[Token] = []
+        replies = [self._reply(messages, SCHEMA, stop, tokens)]
         if replies[0] is None:
             return None
         draft = parse_reply(replies[0])
         text = self.verify(query, draft, evidence, passages, ranked, builder)
         if not text and draft.text:
-            replies.append(self._reply(messages, ANSWER_FIRST, stop))
+            tokens.clear()
+            replies.append(self._reply(messages, ANSWER_FIRST, stop, tokens))
             if replies[1] is None:
                 return None
             again = parse_reply(replies[1])
@@ -308,12 +321,14 @@ class Reader:
             if overlap(first, second):
                 text = self.verify(query, again, evidence, passages, ranked, builder)
         log.debug("replies %r -> %r", replies, text)
-        return text, draft, replies
+        return Reading(text, draft, replies, opening_logprob(tokens))
 
-    def _reply(self, messages: list[dict[str, str]], schema: dict, stop: threading.Event) -> str | None:
-        """The model's whole reply under ``schema``; None when stopped."""
+    def _reply(self, messages: list[dict[str, str]], schema: dict, stop: threading.Event,
+               tokens: list[Token]) -> str | None:
+        """The model's whole reply under ``schema`` (its tokens appended to ``tokens`` where the
+        backend gives them); None when stopped."""
         reply = ""
-        stream = self.llm.stream(messages, self.max_tokens, schema=schema)
+        stream = self.llm.stream(messages, self.max_tokens, schema=schema, tokens=tokens)
         try:
             for piece in stream:
                 reply += piece

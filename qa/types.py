@@ -89,6 +89,10 @@ class Answer:
     # The model's replies as they came (its JSON; a second draft when the first failed), for
     # replaying an evaluation run (none without a model).
     replies: list[str] = field(default_factory=list)
+    # The log-probability the model gave the first token of the answer it wrote, where the backend
+    # gives token probabilities (None otherwise): how sure it was of how to answer. Recorded, not
+    # used: no threshold on it paid on the RealTime QA test split (README, session 38).
+    opening_logprob: float | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready form (dates as ISO strings or null)."""

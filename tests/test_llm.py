@@ -196,6 +196,38 @@ def test_a_second_reply_to_a_prompt_resumes_from_the_state_kept_after_the_first(
     assert json.loads(resumed) == json.loads(fresh) == json.loads(first)
 
 
+def test_a_reply_s_tokens_come_with_their_log_probabilities_before_the_schema(smollm: LlamaCppLLM) -> None:
+    """Asked for, every generated token but the last (the end of the reply) is recorded with its
+    log-probability under the model's own logits: the schema's grammar forces the reply's opening
+    '{"', which the model alone would not write for certain."""
+    from qa.confidence import opening_logprob
+
+    schema = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 30}}, "required": ["city"]}
+    prompt = [{"role": "user", "content": "The Elm Street bridge in Springfield reopened on Monday. Which city is it in?"}]
+    tokens: list[tuple[str, float]] = []
+    reply = "".join(smollm.stream(prompt, 24, schema=schema, tokens=tokens))
+    text = "".join(t for t, _ in tokens)
+    assert tokens and reply.startswith(text) and len(text) >= len(reply.rstrip("} \n")) - 2
+    assert all(p <= 0.0 for _, p in tokens) and tokens[0][1] < -0.01
+    opening = opening_logprob(tokens, "city")
+    assert opening is not None and opening in [p for _, p in tokens]
+    unasked = "".join(smollm.stream(prompt, 24, schema=schema))
+    assert unasked == reply  # recording changes nothing in the reply
+
+
+def test_the_bench_s_first_piece_timer_passes_the_reply_s_tokens_through(smollm: LlamaCppLLM) -> None:
+    """bench wraps the model's ``stream`` to time the first piece; the reader's token list still fills."""
+    from bench.phases import _note_first_piece
+
+    first = _note_first_piece(smollm)
+    tokens: list[tuple[str, float]] = []
+    try:
+        reply = "".join(smollm.stream(OK, 8, tokens=tokens))
+    finally:
+        del smollm.stream  # the class's own method again, for the other tests
+    assert reply and len(first) == 1 and tokens
+
+
 def test_load_llm_loads_once_per_process(smollm: LlamaCppLLM) -> None:
     assert load_llm(Config(model="smollm2-135m", n_threads=1, n_threads_batch=1, n_ctx=512)) is smollm
 

@@ -150,6 +150,8 @@ def test_a_negative_answer_outranked_by_its_topic_is_given(qwen):
     answer = list(reader.answers(Query(question, as_of=day), passages, ranked, "default", threading.Event()))[-1]
     assert not answer.abstained and "None of the pupils has died" in answer.text
     assert [c.quote for c in answer.citations] == ["None of the pupils has died, the health department said."]
+    # How sure the model was of the answer's first token is recorded with it (a probability under 1).
+    assert answer.opening_logprob is not None and answer.opening_logprob < 0
 
 
 def test_a_long_article_is_read_past_its_first_two_chunks(news_store):
@@ -891,8 +893,8 @@ def test_a_failed_draft_is_followed_by_a_second_kept_only_when_it_agrees(qwen):
     def read(*replies: str) -> tuple[str, list[str], _Drafts]:
         model = _Drafts(*replies)
         reader = Reader(model, qwen.llm.yes_probability, qwen._embedder.embed)
-        text, _, asked = reader.read(query, evidence, passages, evidence, CitationBuilder(passages), threading.Event())
-        return text, asked, model
+        read = reader.read(query, evidence, passages, evidence, CitationBuilder(passages), threading.Event())
+        return read.text, read.replies, model
 
     # "Berg" is in no sentence: the first draft fails; the second names Ana too, and holds.
     text, asked, model = read('{"evidence": [2], "answer": "Ana Berg", "short": "Ana Berg"}', right)
@@ -926,8 +928,8 @@ def test_the_second_ask_of_a_question_answered_in_part_is_read_on_its_own(qwen):
     def read(*replies: str) -> tuple[str, list[str], _Drafts, CitationBuilder]:
         model, builder = _Drafts(*replies), CitationBuilder(passages)
         reader = Reader(model, qwen.llm.yes_probability, qwen._embedder.embed)
-        text, _, asked = reader.read(query, evidence, passages, evidence, builder, threading.Event())
-        return text, asked, model, builder
+        read = reader.read(query, evidence, passages, evidence, builder, threading.Event())
+        return read.text, read.replies, model, builder
 
     text, asked, model, builder = read(hospital, '{"evidence": [3], "answer": "38 miles", "short": "38 miles"}')
     assert text == "St. Brendan's Medical Center in Dunmore [1] 38 miles [2]" and len(asked) == 2

@@ -290,3 +290,17 @@ def test_a_name_spelled_with_a_letter_more_or_less_is_the_same_name():
     assert grounded("Moammar Ghaddafi", "Moammar Gaddafi spoke on Monday.", "Who spoke?")
     assert not grounded("Roland", "Poland sent troops.", "Which country sent troops?")
     assert not grounded("Jon", "Jin sang first.", "Who sang first?")
+
+
+@pytest.mark.fast
+def test_the_opening_of_an_answer_is_read_from_its_tokens():
+    """The log-probability of the first token of a JSON field's string value; none for an empty or
+    missing value, or a reply without token probabilities."""
+    from qa.confidence import opening_logprob
+
+    tokens = [('{"', -0.9), ("evidence", 0.0), ('":', 0.0), (" [", -0.1), ("2", -0.7), ("],", -0.5), (' "', 0.0),
+              ("answer", 0.0), ('":', 0.0), (' "', -0.02), ("Ana", -1.8), (" Lindqvist", -0.01), ('",', 0.0)]
+    assert opening_logprob(tokens) == -1.8
+    assert opening_logprob(tokens, "short") is None and opening_logprob([]) is None
+    empty = [*tokens[:10], ('",', -0.3)]
+    assert opening_logprob(empty) is None
