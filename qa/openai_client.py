@@ -27,8 +27,8 @@ class OpenAICompatLLM(LLM):
 
     def stream(self, messages: Messages, max_tokens: int, stop: list[str] | None = None,
                schema: dict | None = None, tokens: list[Token] | None = None) -> Iterator[str]:
-        """Yield the reply's text pieces; ``tokens`` stays empty (servers' token probabilities are not
-        read for replies: only the packaged model's, in process, are calibrated)."""
+        """Yield the reply's text pieces; ``tokens`` stays empty: a server's token probabilities are
+        not requested for replies (the judge's are, in ``option_probabilities``)."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,

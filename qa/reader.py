@@ -275,8 +275,8 @@ class Reader:
 
     def read(self, query: Query, evidence: list[Sentence], passages: list[Passage], ranked: list[Sentence],
              builder: CitationBuilder, stop: threading.Event) -> Reading | None:
-        """The verified answer text ("" when none holds), the model's first draft and its replies; None
-        when stopped. A question of two asks whose answer offers nothing of the kind the second asks
+        """The question read (its verified answer text, "" when none holds), or None when stopped.
+        A question of two asks whose answer offers nothing of the kind the second asks
         for ("Which hospital will I go to and how far away is it?" answered "St. Brendan's") is
         completed: the second ask is read on its own (the first as the conversation before it), over
         the same evidence, and what that adds, from sentences not cited yet, is appended."""
