@@ -275,11 +275,11 @@ class Reader:
 
     def read(self, query: Query, evidence: list[Sentence], passages: list[Passage], ranked: list[Sentence],
              builder: CitationBuilder, stop: threading.Event) -> Reading | None:
-        """The question read (its verified answer text, "" when none holds), or None when stopped.
-        A question of two asks whose answer offers nothing of the kind the second asks
-        for ("Which hospital will I go to and how far away is it?" answered "St. Brendan's") is
-        completed: the second ask is read on its own (the first as the conversation before it), over
-        the same evidence, and what that adds, from sentences not cited yet, is appended."""
+        """The question read (its verified answer text, "" when none holds), or None when stopped. A
+        question of two asks whose answer offers nothing of the kind the second asks for ("Which
+        hospital will I go to and how far away is it?" answered "St. Brendan's") is completed: the
+        second ask is read on its own (the first as the conversation before it), over the same
+        evidence, and what that adds, from sentences not cited yet, is appended."""
         first = self._read(query, evidence, passages, ranked, builder, stop)
         parts = asks(query.text)
         if first is None or not first.text or len(parts) < 2 or offers_answer(parts[1], strip_markers(first.text)):
