@@ -127,17 +127,29 @@ OUTBREAK = ("Forty-one pupils at Ridgeway Elementary School in Marlow County hav
             "given packed lunches supplied by a caterer from outside Marlow County. None of the pupils has died, the "
             "health department said. The supplier of the chicken, Brookfield Poultry, said it was cooperating with "
             "the investigation. State officials said other schools in Marlow County bought food from the same "
-            "supplier this month.")
+            "supplier this month. The sickened children are aged six to eleven, and most are recovering at home, "
+            "the county's health officer, Dr. Alan Reyes, said. Salmonella outbreaks in schools are rare because "
+            "cafeteria food is cooked to a safe temperature, Reyes added. Ridgeway Elementary has 480 pupils, and "
+            "the outbreak has kept about a fifth of them home this week. The department asked families of any child "
+            "with a fever after eating at the cafeteria to call its salmonella hotline. Salmonella was confirmed in "
+            "samples from 23 of the sick Ridgeway pupils, the state laboratory said. Ridgeway parents said the "
+            "salmonella outbreak had frightened families across Marlow County. The Ridgeway outbreak is being "
+            "investigated by state and county health officials together. Ridgeway pupils who ate the chicken salad on "
+            "Monday fell ill with salmonella symptoms within a day, according to the county health department. "
+            "Marlow County health officials said the salmonella outbreak at Ridgeway Elementary was the first at a "
+            "county school since the cafeteria rules changed. Ridgeway Elementary pupils sickened in the outbreak "
+            "were treated by school nurses before being sent home to their families.")
 
 
 def test_a_negative_answer_outranked_by_its_topic_is_given(qwen):
     """The article's one sentence on deaths says there were none, and sentences on the outbreak
-    outrank it. The model answers with it ("None of the pupils has died"), which speaks of the
+    outrank it, past the evidence budget: it reaches the model as the sentence holding the question's
+    "die" (``covering``). The model answers with it ("None of the pupils has died"), which speaks of the
     question with its headline; the answer is that sentence, not another quoted in its place."""
     import threading
 
     from qa.evidence import rank_sentences
-    from qa.reader import Query, Reader
+    from qa.reader import Query, Reader, select_evidence
     from qa.types import Passage
 
     question = "Did any of the children die in the Ridgeway salmonella outbreak?"
@@ -147,6 +159,10 @@ def test_a_negative_answer_outranked_by_its_topic_is_given(qwen):
     reader = Reader(qwen.llm, qwen.llm.yes_probability, qwen._embedder.embed)
     ranked = rank_sentences(question, passages, qwen._embedder.embed)
     assert "None of the pupils has died, the health department said." not in [s.text for s in ranked[:5]]
+    # The article is longer than the evidence budget: without the question's "die" covered, the
+    # sentence would not reach the model at all.
+    assert "None of the pupils has died, the health department said." not in \
+        [s.text for s in select_evidence(ranked, passages, "")]
     answer = list(reader.answers(Query(question, as_of=day), passages, ranked, "default", threading.Event()))[-1]
     assert not answer.abstained and "None of the pupils has died" in answer.text
     assert [c.quote for c in answer.citations] == ["None of the pupils has died, the health department said."]
