@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qa import Config
 from qa.markers import strip_markers
+from qa.prompting import asked
 
 from . import report as rp
 from .judge import LLMJudge, make_judge
@@ -144,7 +145,7 @@ def _argmax(scores: list[float]) -> int:
 def _mc_prompt(q: RTQAQuestion, evidence: str, choice: str) -> str:
     # Laid out as the answer prompt is and the same up to the choice: the four calls share their
     # prefill, and the model judges what it read when answering (the question's best sentences).
-    return (f"Sentences:\n{evidence}\n\nToday is {q.date.isoformat()}.\nQuestion: {q.question}\n"
+    return ("\n".join(asked(q.question)) + f"\n{evidence}\n\nToday is {q.date.isoformat()}.\nQuestion: {q.question}\n"
             f"Proposed answer: {choice}\n\nDo the sentences show that the proposed answer is correct? "
             "Answer yes or no.")
 

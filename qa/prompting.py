@@ -33,15 +33,24 @@ def headed(sentences: list, passages: list[Passage], numbered: bool = False) -> 
 
 
 def answer_messages(query, evidence: list, passages: list[Passage]) -> list[dict[str, str]]:
-    """The question with the numbered evidence sentences under their article's headline and date."""
+    """The question, the numbered evidence sentences under their article's headline and date, and
+    the question again."""
     lines = headed(evidence, passages, numbered=True)
     context = [f"Today is {query.as_of.isoformat()}."] if query.as_of else []
     if query.frame:
         context.append(f"Dates asked about: {query.frame.label}.")
     if query.history:
         context.append("Earlier questions in this conversation: " + " / ".join(query.history[-3:]))
-    user = "\n".join(["Sentences:", *lines, "", *context, f"Question: {query.text}"])
+    user = "\n".join([*asked(query.text), *lines, "", *context, f"Question: {query.text}"])
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def asked(question: str) -> list[str]:
+    """The prompt's opening lines: the question before the sentences as well as after them, so the
+    model reads them knowing what it looks for (a decoder reads each token with only what came
+    before it). Session 40, chosen on 120 tune items (right 46 → 49 of 68, twins abstained 37 → 39
+    of 52), then run on test: right 67 → 74 of 125, twins abstained 80 → 77 of 105."""
+    return [f"Question: {question}", "", "Sentences:"]
 
 
 def judge_messages(claim: str, evidence: str) -> list[dict[str, str]]:

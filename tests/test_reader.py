@@ -94,6 +94,22 @@ def test_only_the_best_sentence_brings_its_neighbours():
 
 
 @pytest.mark.fast
+def test_the_model_reads_the_question_before_the_sentences_and_after_them():
+    """A decoder reads each sentence knowing only what came before it: the question opens the prompt
+    and closes it, the numbered sentences between."""
+    from qa.evidence import Sentence
+    from qa.prompting import answer_messages
+    from qa.reader import Query
+    from qa.types import Passage
+
+    passages = [Passage("a#0", "a", "Lander lost", "", None, "The lander went quiet. Its maker is Solenne.", 0, 0)]
+    evidence = [Sentence(0, "The lander went quiet.", 0, 22, 0.9), Sentence(0, "Its maker is Solenne.", 23, 44, 0.5)]
+    lines = answer_messages(Query("Who built the lander?"), evidence, passages)[-1]["content"].splitlines()
+    assert lines[0] == lines[-1] == "Question: Who built the lander?"
+    assert lines.index("[1] The lander went quiet.") < lines.index("[2] Its maker is Solenne.") < len(lines) - 1
+
+
+@pytest.mark.fast
 def test_a_question_term_the_best_sentences_lack_brings_the_sentence_holding_it():
     """"Has anybody died?" over an outbreak's story: every sentence on the outbreak outranks "None of
     the patients has died", which still reaches the model, ahead of a better-ranked sentence."""
