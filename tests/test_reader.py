@@ -910,7 +910,8 @@ class _Drafts:
 
 def test_a_failed_draft_is_followed_by_a_second_kept_only_when_it_agrees(qwen):
     """A first draft that fails its checks gets a second, written answer first; the second is verified
-    only when it gives an answer the first gave too, so a second guess cannot replace the first."""
+    only when it gives an answer the first gave too, so a second guess cannot replace the first, or
+    when the first gave none."""
     import threading
 
     from qa.citations import CitationBuilder
@@ -935,6 +936,10 @@ def test_a_failed_draft_is_followed_by_a_second_kept_only_when_it_agrees(qwen):
     # A second draft sharing nothing with the first is not taken, though it would hold.
     text, asked, _ = read('{"evidence": [2], "answer": "Erik Berg", "short": "Erik Berg"}', right)
     assert text == "" and len(asked) == 2
+    # A first draft that only restates the question gave no answer for the second to disagree with.
+    text, asked, _ = read('{"evidence": [2], "answer": "The minister resigned on Tuesday.", "short": "The minister"}',
+                          right)
+    assert text == "Ana Lindqvist [1]" and len(asked) == 2
     # A first draft that holds is the answer: no second one is asked for.
     text, asked, _ = read(right, "unused")
     assert text == "Ana Lindqvist [1]" and len(asked) == 1
