@@ -48,9 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rt.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
     rt.add_argument("--limit", type=int, help="N questions spread evenly over the file (default all)")
     rt.add_argument("--mc", choices=["auto", "lexical"], default="auto",
-                    help="multiple choice: 'auto' adds the LLM's yes/no per choice when the mode uses the LLM "
-                         "(over the evidence sentences it read for its answer); 'lexical' scores support in the "
-                         "passages only")
+                    help="multiple choice: 'auto' adds the LLM's letter pick, averaged over the choices' cyclic "
+                         "orders, when the mode uses the LLM (over the evidence sentences it read for its "
+                         "answer); 'lexical' scores support in the passages only")
 
     rd = kinds.add_parser("reading", parents=[shared],
                           help="the reader's dev set: RealTime QA questions over their own search results, "

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from qa import Config
 from qa.markers import strip_markers
-from qa.prompting import asked
+from qa.llm import LLM
+from qa.prompting import SYSTEM, asked
 
 from . import report as rp
 from .judge import LLMJudge, make_judge
@@ -31,6 +32,7 @@ CURVE_K = 10
 MC_PASSAGE_CHARS = 1400
 # The leaderboard row to compare with: GPT-3 reading the same search results as this corpus.
 HEADLINE_BASELINE = "open_gpt3_gcs"
+LETTERS = "ABCDEFGH"
 
 
 @dataclass(frozen=True)
@@ -142,12 +144,27 @@ def _argmax(scores: list[float]) -> int:
     return max(range(len(scores)), key=scores.__getitem__)
 
 
-def _mc_prompt(q: RTQAQuestion, evidence: str, choice: str) -> str:
-    # Laid out as the answer prompt is and the same up to the choice: the four calls share their
+def _mc_shares(llm: LLM, q: RTQAQuestion, evidence: str) -> list[float]:
+    """Each choice's probability as the model's one-letter pick, averaged over the choices' cyclic
+    orders: a single order is mostly the model's letter bias (on tune it picked "A" whatever the
+    order), and each choice takes each letter once across the orders. Same call count as one yes/no
+    per choice."""
+    # Laid out as the answer prompt is and the same up to the choices: the calls share their
     # prefill, and the model judges what it read when answering (the question's best sentences).
-    return ("\n".join(asked(q.question)) + f"\n{evidence}\n\nToday is {q.date.isoformat()}.\nQuestion: {q.question}\n"
-            f"Proposed answer: {choice}\n\nDo the sentences show that the proposed answer is correct? "
-            "Answer yes or no.")
+    head = ("\n".join(asked(q.question)) + f"\n{evidence}\n\nToday is {q.date.isoformat()}.\n"
+            f"Question: {q.question}\nChoices:\n")
+    n = len(q.choices)
+    shares = [0.0] * n
+    for shift in range(n):
+        order = [(k + shift) % n for k in range(n)]
+        listed = "\n".join(f"{LETTERS[k]}. {q.choices[i]}" for k, i in enumerate(order))
+        picked = llm.option_probabilities(
+            [{"role": "system", "content": SYSTEM},
+             {"role": "user", "content": head + listed + "\n\nWhich choice do the sentences show is correct? "
+                                                        "Reply with its letter."}], LETTERS[:n]) or [0.0] * n
+        for k, i in enumerate(order):
+            shares[i] += picked[k] / n
+    return shares
 
 
 def _mc_evidence(answer) -> str:
@@ -168,9 +185,10 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
     store_path, ingest = build_store([corpus(data, questions, len(questions) == len(every))], config, store)
     assistant = Assistant(store_path, config)
     cfg = assistant.config
-    # The LLM confirms multiple-choice picks only when it answers too: extract mode stays fast.
+    # The LLM picks among the choices only when it answers too (extract mode stays fast), and only
+    # from token probabilities (make_judge falls back to words without them).
     judge = make_judge("auto", cfg, assistant.llm) if cfg.mode != "extract" and mc == "auto" else None
-    mc_llm = judge if isinstance(judge, LLMJudge) else None
+    mc_llm = judge.llm if isinstance(judge, LLMJudge) else None
     settings = {"kind": "rtqa", **config_settings(cfg), "data": fingerprint([data / "questions.jsonl"]),
                 "store": str(store_path), "mc_llm": mc_llm.name if mc_llm else None}
 
@@ -186,13 +204,13 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
             "answer": answer.text, "draft": answer.draft, "abstained": answer.abstained, "seconds": answer.seconds, "mode": answer.mode,
             "contains_gold": not answer.abstained and contains(strip_markers(answer.text), q.answer),
             "mc_support": support, "mc_lexical": _argmax(support), "mc_tied": support.count(max(support)) > 1,
-            "answer_index": q.answer_index, "mc_llm": None, "mc_llm_p_yes": None, "mc_llm_seconds": None,
+            "answer_index": q.answer_index, "mc_llm": None, "mc_llm_shares": None, "mc_llm_seconds": None,
         }
         if mc_llm:
             started = time.perf_counter()
             evidence = _mc_evidence(answer)
-            p_yes = [mc_llm.p_yes(_mc_prompt(q, evidence, c)) for c in q.choices]
-            row.update(mc_llm=_argmax(p_yes), mc_llm_p_yes=p_yes, mc_llm_seconds=time.perf_counter() - started)
+            shares = _mc_shares(mc_llm, q, evidence)
+            row.update(mc_llm=_argmax(shares), mc_llm_shares=shares, mc_llm_seconds=time.perf_counter() - started)
         return row
 
     rows, reused = run_all(questions, lambda q: q.id, evaluate, ResultCache(run, settings))
@@ -242,7 +260,7 @@ def _summary(rows: list[dict]) -> dict:
 
 def _mc_headline(s: dict) -> tuple[str, dict, dict]:
     if s["mc_llm"]["n"]:
-        return "LLM yes/no over the evidence it read", s["mc_llm"], s["mc_llm_in_corpus"]
+        return "LLM letter pick over the evidence it read", s["mc_llm"], s["mc_llm_in_corpus"]
     return "lexical support in the top passages", s["mc_lexical"], s["mc_lexical_in_corpus"]
 
 
@@ -263,7 +281,7 @@ def summary_rows(results: dict) -> list[tuple[str, str]]:
     ]
     if s["mc_llm"]["n"]:
         rows.insert(6, ("MC accuracy, all (lexical support only)", rp.fmt(s["mc_lexical"])))
-        rows.append(("MC LLM latency (one yes/no per choice)", rp.fmt_latency(s["mc_llm_latency"])))
+        rows.append(("MC LLM latency (one letter pick per cyclic order)", rp.fmt_latency(s["mc_llm_latency"])))
     baseline = next((r for r in results["leaderboard"] if r and r[0] == HEADLINE_BASELINE), None)
     if baseline:
         rows.append((f"leaderboard {HEADLINE_BASELINE} (GPT-3 + search), MC all / in corpus",

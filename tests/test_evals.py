@@ -188,9 +188,10 @@ def test_eval_rtqa_limit_ingests_only_needed_articles_and_llm_confirms_choices(t
     assert results["selected"] == 1 and results["ingest"]["stored_articles"] == 2
     q = results["questions"][0]
     assert q["id"] == "q-bridge" and "SmolLM2" in results["mc_llm"]
-    assert len(q["mc_llm_p_yes"]) == 4 and all(0.0 <= p <= 1.0 for p in q["mc_llm_p_yes"])
-    assert q["mc_llm"] == max(range(4), key=q["mc_llm_p_yes"].__getitem__)
-    assert "LLM yes/no" in capsys.readouterr().out
+    # One share per choice, each the mean of its letter's share over the four orders: they sum to 1.
+    assert len(q["mc_llm_shares"]) == 4 and sum(q["mc_llm_shares"]) == pytest.approx(1.0)
+    assert q["mc_llm"] == max(range(4), key=q["mc_llm_shares"].__getitem__)
+    assert "LLM letter pick" in capsys.readouterr().out
     assert "the store holds only the articles" in (run / "report.md").read_text()
 
 
