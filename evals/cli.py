@@ -61,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rd.add_argument("--replay", type=Path, help="an earlier run folder of this split: reuse the model's replies "
                                                 "recorded there where it is shown the same evidence (the judge "
                                                 "runs live); minutes instead of half an hour for a change to the checks")
+    rd.add_argument("--mc", action="store_true", help="pick each question's multiple choice too: the model by letter "
+                                                      "over the evidence it read, and the lexical support")
 
     rv = kinds.add_parser("retrieval", parents=[shared],
                           help="BM25, dense and hybrid answer-recall side by side on RealTime QA questions "
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         from .reading import evaluate_reading, summary_rows
 
         run_path, results = evaluate_reading(args.data or RTQA_2022, args.split, config, args.out, store, args.limit,
-                                             args.replay)
+                                             args.replay, args.mc)
     else:
         from .rtqa import evaluate_rtqa, summary_rows
 

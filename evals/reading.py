@@ -22,6 +22,7 @@ from qa import Config
 from qa.markers import strip_markers
 
 from . import report as rp
+from .choices import argmax, choice_support, evidence_read, letter_shares, picking_llm
 from .matching import contains, words
 from .replay import Replayed, recorded
 from .rtqa import RTQAQuestion, load_folder, parse_date, select, subset
@@ -34,6 +35,8 @@ SPLITS = {"tune": 1, "test": 3}
 # A right answer is short: the gold answer inside a 60-word essay is not an answer.
 MAX_WORDS = 60
 OUTCOMES = ("right", "abstained", "wrong", "other")
+# Passages the lexical multiple-choice pick scores, as in `eval rtqa`.
+CHOICE_PASSAGES = 10
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,11 @@ def token_f1(answer: str, gold: str) -> float:
 
 def evaluate_reading(data: Path, split_name: str, config: Config, out: str | None = None,
                      store: Path | None = None, limit: int | None = None,
-                     replay: Path | None = None) -> tuple[Path, dict]:
+                     replay: Path | None = None, mc: bool = False) -> tuple[Path, dict]:
     """Ask every item of the split over its own articles; score right / abstained / wrong. With
     ``replay`` (an earlier run folder), the model's replies recorded there are reused where it is
-    shown the same evidence (see :mod:`evals.replay`)."""
+    shown the same evidence (see :mod:`evals.replay`). With ``mc``, each item's multiple choice is
+    picked too, by the model over the evidence it read and by support in the top passages."""
     from qa import Assistant
 
     replies = recorded(replay) if replay else None
@@ -130,8 +134,11 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
     store_path, ingest = build_store([articles_file], config, store)
     assistant = Assistant(store_path, config)
     cfg = assistant.config
+    picker = picking_llm(cfg, assistant.llm, "auto") if mc else None
+    by_id = {q.id: q for q in questions}
     settings = {"kind": "reading", "split": split_name, **config_settings(cfg),
-                "data": fingerprint([data / "questions.jsonl"]), **({"replay": str(replay)} if replay else {})}
+                "data": fingerprint([data / "questions.jsonl"]), **({"replay": str(replay)} if replay else {}),
+                **({"mc": picker.name if picker else "lexical"} if mc else {})}
     replayed = None
     if replies is not None and assistant.llm is not None:
         replayed = assistant.llm = Replayed(assistant.llm, replies)
@@ -140,13 +147,22 @@ def evaluate_reading(data: Path, split_name: str, config: Config, out: str | Non
         if replayed:
             replayed.start(item.id)
         answer = assistant.ask(item.question, as_of=item.date, articles=item.articles)
-        return {"question": item.question, "date": item.date.isoformat(), "gold": item.gold,
+        row = choices(item, answer) if mc else {}
+        return {**row, "question": item.question, "date": item.date.isoformat(), "gold": item.gold,
                 "answerable": item.answerable, "answer": answer.text, "draft": answer.draft,
                 "evidence": answer.evidence, "replies": answer.replies,
                 "abstained": answer.abstained, "opening_logprob": answer.opening_logprob,
                 "outcome": outcome(item, answer.text, answer.abstained),
                 "f1": None if answer.abstained else token_f1(answer.text, item.gold),
                 "seconds": answer.seconds, "mode": answer.mode}
+
+    def choices(item: ReadingItem, answer) -> dict:
+        q = by_id[item.id.removesuffix("+twin")]
+        passages = assistant.retrieve(item.question, as_of=item.date, articles=item.articles, top_k=CHOICE_PASSAGES)
+        support = choice_support(q.choices, [f"{p.title}\n{p.text}" for p in passages])
+        shares = letter_shares(picker, q.question, q.date, q.choices, evidence_read(answer)) if picker else None
+        return {"answer_index": q.answer_index, "mc_lexical": argmax(support),
+                "mc_llm": argmax(shares) if shares else None, "mc_llm_shares": shares}
 
     rows, reused = run_all(items, lambda i: i.id, evaluate, ResultCache(run, settings))
     results = {"kind": "reading", "split": split_name, "data": str(data), "store": str(store_path),
@@ -176,7 +192,19 @@ def summarise(rows: list[dict]) -> dict:
     f1 = [r["f1"] or 0.0 for r in answerable]
     return {"answerable": shares(answerable), "twins": shares(twins),
             "f1_answerable": sum(f1) / len(f1) if f1 else None,
-            "latency": rp.latency([r["seconds"] for r in rows])}
+            "latency": rp.latency([r["seconds"] for r in rows]),
+            **({"mc": {group: choice_counts(g) for group, g in (("answerable", answerable), ("twins", twins))}}
+               if rows and "mc_lexical" in rows[0] else {})}
+
+
+def choice_counts(rows: list[dict]) -> dict:
+    """Right multiple-choice picks of the model and of the lexical support, and where they part."""
+    llm = [r["mc_llm"] == r["answer_index"] for r in rows if r["mc_llm"] is not None]
+    lexical = [r["mc_lexical"] == r["answer_index"] for r in rows]
+    paired = [(r["mc_llm"] == r["answer_index"], r["mc_lexical"] == r["answer_index"])
+              for r in rows if r["mc_llm"] is not None]
+    return {"n": len(rows), "llm": sum(llm), "llm_n": len(llm), "lexical": sum(lexical),
+            "only_llm": sum(m and not x for m, x in paired), "only_lexical": sum(x and not m for m, x in paired)}
 
 
 def summary_rows(results: dict) -> list[tuple[str, str]]:
@@ -187,10 +215,14 @@ def summary_rows(results: dict) -> list[tuple[str, str]]:
         return f"{k / n:.1%} ({k}/{n})" if n else "n/a"
 
     lat = s["latency"]
+    picks = [(f"multiple choice, {group}: model / lexical (only model, only lexical)",
+              f"{pct(c['llm'], c['llm_n'])} / {pct(c['lexical'], c['n'])} ({c['only_llm']}, {c['only_lexical']})")
+             for group, c in s.get("mc", {}).items()]
     return [
         ("answerable: right / abstained / wrong / other",
          " / ".join(pct(a[o], a["n"]) for o in OUTCOMES)),
         ("unanswerable twins: abstained / wrong / other", " / ".join(pct(t[o], t["n"]) for o in ("right", "wrong", "other"))),
         ("token F1, answerable (abstention = 0)", f"{s['f1_answerable']:.3f}" if s["f1_answerable"] is not None else "n/a"),
         ("latency p50 / p95", f"{lat['median']:.2f}s / {lat['p95']:.2f}s" if lat["n"] else "n/a"),
+        *picks,
     ]

@@ -17,22 +17,16 @@ from pathlib import Path
 
 from qa import Config
 from qa.markers import strip_markers
-from qa.llm import LLM
-from qa.prompting import SYSTEM, asked
 
 from . import report as rp
-from .judge import LLMJudge, make_judge
-from .matching import contains, words
+from .choices import argmax, choice_support, evidence_read, letter_shares, picking_llm
+from .matching import contains
 from .runs import ResultCache, config_settings, run_all, run_dir, write_json
 from .stores import build_store, evals_cache, fingerprint
 
 CURVE_K = 10
-# When the model read no evidence sentences (the reader abstained first), the multiple-choice
-# check reads the top passages up to this many characters, the reader's own evidence budget.
-MC_PASSAGE_CHARS = 1400
 # The leaderboard row to compare with: GPT-3 reading the same search results as this corpus.
 HEADLINE_BASELINE = "open_gpt3_gcs"
-LETTERS = "ABCDEFGH"
 
 
 @dataclass(frozen=True)
@@ -118,62 +112,6 @@ def subset(data: Path, wanted_urls: set[str]) -> Path:
     return path
 
 
-def choice_support(choices: list[str], texts: list[str]) -> list[float]:
-    """How strongly the ranked ``texts`` mention each choice: per text, 1 for the whole choice,
-    else half the share of its distinctive words present; weighted 1/rank and summed.
-
-    Words every choice shares ("Children ages ...") cannot tell choices apart and are ignored.
-    """
-    vocab = [{w for w in words(c) if len(w) > 2 or w.isdigit()} for c in choices]
-    shared = set.intersection(*vocab) if vocab else set()
-    text_words = [set(words(t)) for t in texts]
-    scores = []
-    for choice, terms in zip(choices, vocab):
-        distinctive = terms - shared or terms
-        score = 0.0
-        for rank, (text, present) in enumerate(zip(texts, text_words), 1):
-            if contains(text, choice):
-                score += 1 / rank
-            elif distinctive:
-                score += 0.5 * len(distinctive & present) / len(distinctive) / rank
-        scores.append(score)
-    return scores
-
-
-def _argmax(scores: list[float]) -> int:
-    return max(range(len(scores)), key=scores.__getitem__)
-
-
-def _mc_shares(llm: LLM, q: RTQAQuestion, evidence: str) -> list[float]:
-    """Each choice's probability as the model's one-letter pick, averaged over the choices' cyclic
-    orders: a single order is mostly the model's letter bias (on tune it picked "A" whatever the
-    order), and each choice takes each letter once across the orders. Same call count as one yes/no
-    per choice."""
-    # Laid out as the answer prompt is and the same up to the choices: the calls share their
-    # prefill, and the model judges what it read when answering (the question's best sentences).
-    head = ("\n".join(asked(q.question)) + f"\n{evidence}\n\nToday is {q.date.isoformat()}.\n"
-            f"Question: {q.question}\nChoices:\n")
-    n = len(q.choices)
-    shares = [0.0] * n
-    for shift in range(n):
-        order = [(k + shift) % n for k in range(n)]
-        listed = "\n".join(f"{LETTERS[k]}. {q.choices[i]}" for k, i in enumerate(order))
-        picked = llm.option_probabilities(
-            [{"role": "system", "content": SYSTEM},
-             {"role": "user", "content": head + listed + "\n\nWhich choice do the sentences show is correct? "
-                                                        "Reply with its letter."}], LETTERS[:n]) or [0.0] * n
-        for k, i in enumerate(order):
-            shares[i] += picked[k] / n
-    return shares
-
-
-def _mc_evidence(answer) -> str:
-    """What the model read for the answer, else the top passages within ``MC_PASSAGE_CHARS``."""
-    if answer.evidence:
-        return answer.evidence
-    return "\n".join(f"{p.title}: {p.text}" for p in answer.passages)[:MC_PASSAGE_CHARS]
-
-
 def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Path | None = None,
                   limit: int | None = None, mc: str = "auto") -> tuple[Path, dict]:
     """Ask each selected question as of its date; score retrieval, answers, multiple choice, abstention."""
@@ -185,10 +123,7 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
     store_path, ingest = build_store([corpus(data, questions, len(questions) == len(every))], config, store)
     assistant = Assistant(store_path, config)
     cfg = assistant.config
-    # The LLM picks among the choices only when it answers too (extract mode stays fast), and only
-    # from token probabilities (make_judge falls back to words without them).
-    judge = make_judge("auto", cfg, assistant.llm) if cfg.mode != "extract" and mc == "auto" else None
-    mc_llm = judge.llm if isinstance(judge, LLMJudge) else None
+    mc_llm = picking_llm(cfg, assistant.llm, mc)
     settings = {"kind": "rtqa", **config_settings(cfg), "data": fingerprint([data / "questions.jsonl"]),
                 "store": str(store_path), "mc_llm": mc_llm.name if mc_llm else None}
 
@@ -203,14 +138,13 @@ def evaluate_rtqa(data: Path, config: Config, out: str | None = None, store: Pat
             "recall_rank": next((i for i, t in enumerate(texts, 1) if contains(t, q.answer)), None),
             "answer": answer.text, "draft": answer.draft, "abstained": answer.abstained, "seconds": answer.seconds, "mode": answer.mode,
             "contains_gold": not answer.abstained and contains(strip_markers(answer.text), q.answer),
-            "mc_support": support, "mc_lexical": _argmax(support), "mc_tied": support.count(max(support)) > 1,
+            "mc_support": support, "mc_lexical": argmax(support), "mc_tied": support.count(max(support)) > 1,
             "answer_index": q.answer_index, "mc_llm": None, "mc_llm_shares": None, "mc_llm_seconds": None,
         }
         if mc_llm:
             started = time.perf_counter()
-            evidence = _mc_evidence(answer)
-            shares = _mc_shares(mc_llm, q, evidence)
-            row.update(mc_llm=_argmax(shares), mc_llm_shares=shares, mc_llm_seconds=time.perf_counter() - started)
+            shares = letter_shares(mc_llm, q.question, q.date, q.choices, evidence_read(answer))
+            row.update(mc_llm=argmax(shares), mc_llm_shares=shares, mc_llm_seconds=time.perf_counter() - started)
         return row
 
     rows, reused = run_all(questions, lambda q: q.id, evaluate, ResultCache(run, settings))

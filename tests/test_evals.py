@@ -269,11 +269,19 @@ def test_eval_reading_replays_the_model_replies_of_an_earlier_run(tmp_path, caps
     asked = [q for q in recorded["questions"] if q["replies"]]
     assert asked and all(q["evidence"] for q in asked) and recorded["replies"] is None
 
-    assert main(args + ["--out", str(again), "--replay", str(first)]) == 0
+    # Replayed with the multiple choice picked too: the model's letter picks leave the replay intact.
+    assert main(args + ["--out", str(again), "--replay", str(first), "--mc"]) == 0
     replayed = _results(again)
     assert replayed["replies"] == {"replayed": sum(len(q["replies"]) for q in asked), "generated": 0}
     assert [q["answer"] for q in replayed["questions"]] == [q["answer"] for q in recorded["questions"]]
     assert "replayed" in (again / "report.md").read_text()
+    for q in replayed["questions"]:
+        assert q["mc_llm"] in (0, 1) and sum(q["mc_llm_shares"]) == pytest.approx(1.0)
+    # The lexical pick finds each answer in its article; a twin's other article names neither choice.
+    mc = replayed["summary"]["mc"]
+    assert (mc["answerable"]["lexical"], mc["answerable"]["n"], mc["twins"]["lexical"], mc["twins"]["n"]) == (2, 2, 0, 2)
+    assert "multiple choice, answerable: model / lexical" in capsys.readouterr().out
+    assert "mc" not in recorded["summary"] and "mc_lexical" not in recorded["questions"][0]
 
     bridge = next(q for q in recorded["questions"] if q["id"] == "20220513_0")
     bridge["replies"] = ['{"evidence": [1], "answer": "The Elm Street bridge reopened on Monday after repairs.", '
