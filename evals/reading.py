@@ -199,11 +199,10 @@ def summarise(rows: list[dict]) -> dict:
 
 def choice_counts(rows: list[dict]) -> dict:
     """Right multiple-choice picks of the model and of the lexical support, and where they part."""
-    llm = [r["mc_llm"] == r["answer_index"] for r in rows if r["mc_llm"] is not None]
-    lexical = [r["mc_lexical"] == r["answer_index"] for r in rows]
     paired = [(r["mc_llm"] == r["answer_index"], r["mc_lexical"] == r["answer_index"])
               for r in rows if r["mc_llm"] is not None]
-    return {"n": len(rows), "llm": sum(llm), "llm_n": len(llm), "lexical": sum(lexical),
+    return {"n": len(rows), "llm": sum(m for m, _ in paired), "llm_n": len(paired),
+            "lexical": sum(r["mc_lexical"] == r["answer_index"] for r in rows),
             "only_llm": sum(m and not x for m, x in paired), "only_lexical": sum(x and not m for m, x in paired)}
 
 
