@@ -24,8 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(default: one cached per corpus under ~/.cache/newsqa/evals/)")])
     shared.add_argument("--mode", choices=MODES)
     shared.add_argument("--out", help="run folder (default evals/runs/<time>-<kind>/); an existing one resumes")
+    replaying = argparse.ArgumentParser(add_help=False)
+    replaying.add_argument("--replay", type=Path, help="an earlier run folder of the same questions: reuse the model's "
+                                                       "replies recorded there where it is shown the same evidence "
+                                                       "(the judge runs live); minutes instead of half an hour for a "
+                                                       "change to the checks")
 
-    qa = kinds.add_parser("qa", parents=[shared], help="a Q&A file: id, question, answer, must_include, "
+    qa = kinds.add_parser("qa", parents=[shared, replaying], help="a Q&A file: id, question, answer, must_include, "
                                                        "evidence, answerable")
     qa.add_argument("file", type=Path)
     qa.add_argument("--docs", type=Path, action="append",
@@ -52,15 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          "orders, when the mode uses the LLM (over the evidence sentences it read for its "
                          "answer); 'lexical' scores support in the passages only")
 
-    rd = kinds.add_parser("reading", parents=[shared],
+    rd = kinds.add_parser("reading", parents=[shared, replaying],
                           help="the reader's dev set: RealTime QA questions over their own search results, "
                                "split by quiz week")
     rd.add_argument("--split", choices=["tune", "test"], required=True)
     rd.add_argument("--data", type=Path, help="default ../shared/data/realtimeqa-2022/ beside the repository")
     rd.add_argument("--limit", type=int, help="N items spread evenly over the split (default all)")
-    rd.add_argument("--replay", type=Path, help="an earlier run folder of this split: reuse the model's replies "
-                                                "recorded there where it is shown the same evidence (the judge "
-                                                "runs live); minutes instead of half an hour for a change to the checks")
     rd.add_argument("--mc", action="store_true", help="pick each question's multiple choice too: the model by letter "
                                                       "over the evidence it read, and the lexical support")
 
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         from .qa_eval import evaluate_qa, summary_rows
 
         docs = args.docs or [REPO / "seeds" / "articles"]
-        run_path, results = evaluate_qa(args.file, docs, config, args.out, store, args.judge)
+        run_path, results = evaluate_qa(args.file, docs, config, args.out, store, args.judge, args.replay)
     elif args.eval_kind == "hostile":
         from .hostile import evaluate_hostile, summary_rows
 

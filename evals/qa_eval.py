@@ -13,6 +13,7 @@ from . import report as rp
 from .citation_quality import citation_quality
 from .judge import make_judge
 from .matching import matches_all, shares_run
+from .replay import Replayed, recorded
 from .runs import ResultCache, config_settings, run_all, run_dir, write_json
 from .stores import build_store, fingerprint
 
@@ -53,20 +54,28 @@ def load_qa(path: Path) -> list[QAItem]:
 
 
 def evaluate_qa(file: Path, docs: list[Path], config: Config, out: str | None = None,
-                store: Path | None = None, judge_spec: str = "auto") -> tuple[Path, dict]:
-    """Answer every question, score it, and write ``results.json``, ``report.md`` and plots to the run folder."""
+                store: Path | None = None, judge_spec: str = "auto", replay: Path | None = None) -> tuple[Path, dict]:
+    """Answer every question, score it, and write ``results.json``, ``report.md`` and plots to the run
+    folder. With ``replay`` (an earlier run folder of the same file), the model's replies recorded there
+    are reused where it is shown the same evidence (see :mod:`evals.replay`)."""
     from qa import Assistant
 
     items = load_qa(file)
+    replies = recorded(replay) if replay else None
     run = run_dir(out, "qa")
     store_path, ingest = build_store(docs, config, store)
     assistant = Assistant(store_path, config)
     cfg = assistant.config
     judge = make_judge(judge_spec, cfg, assistant.llm if judge_spec == "auto" else None)
     settings = {"kind": "qa", **config_settings(cfg), "judge": judge.name, "questions": fingerprint([file]),
-                "store": str(store_path)}
+                "store": str(store_path), **({"replay": str(replay)} if replay else {})}
+    replayed = None
+    if replies is not None and assistant.llm is not None:
+        replayed = assistant.llm = Replayed(assistant.llm, replies)
 
     def evaluate(item: QAItem) -> dict:
+        if replayed:
+            replayed.start(item.id)
         answer = assistant.ask(item.question, history=item.history)
         passages = assistant.retrieve(item.question, history=item.history, top_k=max(CURVE_K, cfg.top_k))
         started = time.perf_counter()
@@ -83,6 +92,7 @@ def evaluate_qa(file: Path, docs: list[Path], config: Config, out: str | None = 
             "evidence_rank": next((i for i, p in enumerate(passages, 1) if shares_run(p.text, evidence)), None)
             if evidence else None,
             "seconds": answer.seconds, "judge_seconds": judged, "answer": answer.text, "draft": answer.draft, "mode": answer.mode,
+            "read": answer.evidence, "replies": answer.replies,
             "model": answer.model, "opening_logprob": answer.opening_logprob,
             "citations": [{"n": c.n, "url": c.url, "quote": c.quote} for c in answer.citations],
         }
@@ -90,6 +100,7 @@ def evaluate_qa(file: Path, docs: list[Path], config: Config, out: str | None = 
     rows, reused = run_all(items, lambda i: i.id, evaluate, ResultCache(run, settings))
     results = {"kind": "qa", "file": str(file), "docs": [str(d) for d in docs], "store": str(store_path),
                "ingest": ingest, "judge": judge.name, "settings": settings, "reused_results": reused,
+               "replies": {"replayed": replayed.replayed, "generated": replayed.generated} if replayed else None,
                "summary": _summary(rows, cfg.top_k), "questions": [{"id": i.id, **r} for i, r in zip(items, rows)]}
     write_json(run / "results.json", results)
     _write_report(run, results)
@@ -145,7 +156,10 @@ def _write_report(run: Path, results: dict) -> None:
              f"{', reused' if results['ingest'].get('reused') else ''})\n"
              f"- model `{st['model']}`, mode `{st['mode']}`, top_k {st['top_k']}\n"
              f"- citation judge: {results['judge']} (not the pipeline's own verifier)\n"
-             f"- results reused from an earlier, interrupted run: {results['reused_results']}\n")
+             f"- results reused from an earlier, interrupted run: {results['reused_results']}\n"
+             + (f"- replies replayed from `{st['replay']}` where the evidence was the same: "
+                f"{results['replies']['replayed']} replayed, {results['replies']['generated']} generated; "
+                "the judge ran live, latency is not an answer's\n" if results.get("replies") else ""))
     summary = rp.markdown_table(["metric", "value"], [list(r) for r in summary_rows(results)])
     curve = rp.markdown_table(["k"] + [str(k) for k in range(1, CURVE_K + 1)],
                               [["evidence hit@k"] + [f"{v:.0%}" for v in s["evidence_hit_at_k"]]])

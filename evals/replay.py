@@ -17,13 +17,16 @@ from pathlib import Path
 
 
 def recorded(run: Path) -> dict[str, tuple[str, list[str]]]:
-    """``item id -> (evidence, replies)`` from a run folder's ``results.json`` (items without a reply left out)."""
+    """``item id -> (evidence, replies)`` from a run folder's ``results.json`` (items without a reply left
+    out). The evidence is what the model read: ``read`` in `eval qa` rows, whose ``evidence`` is the gold
+    sentence."""
     path = run / "results.json"
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["questions"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not the results of a reading run to replay ({exc.__class__.__name__})") from None
-    return {r["id"]: (r["evidence"], r["replies"]) for r in rows if r.get("replies") and r.get("evidence")}
+    read = {r["id"]: r.get("read", r.get("evidence")) for r in rows}
+    return {r["id"]: (read[r["id"]], r["replies"]) for r in rows if r.get("replies") and read[r["id"]]}
 
 
 class Replayed:

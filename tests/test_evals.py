@@ -128,6 +128,30 @@ def test_eval_qa_works_on_any_file_of_the_schema(tmp_path, capsys):
     assert "mine.jsonl:2: not a Q&A row" in capsys.readouterr().err
 
 
+
+def test_eval_qa_replays_the_model_replies_of_an_earlier_run(tmp_path):
+    """A Q&A run records what the model read and replied; a replay of it reads the record (an altered
+    reply changes the answer) and generates nothing."""
+    docs = write_jsonl(tmp_path / "docs.jsonl", [BRIDGE, BAKERY])
+    qa_file = write_jsonl(tmp_path / "mine.jsonl", [
+        {"id": "cost", "question": "How much did fixing the bridge cost?", "answer": "$2.4 million",
+         "must_include": ["2.4"], "evidence": "The city engineer said the repairs cost $2.4 million.",
+         "answerable": True}])
+    args = ["eval", "qa", str(qa_file), "--docs", str(docs), "--model", "smollm2-135m", "--judge", "lexical"]
+    first, altered = tmp_path / "first", tmp_path / "altered"
+    assert main(args + ["--out", str(first)]) == 0
+    recorded = _results(first)
+    row = recorded["questions"][0]
+    assert row["replies"] and "[1]" in row["read"] and recorded["replies"] is None
+    number = next(line.split("]")[0].strip("[") for line in row["read"].splitlines() if "$2.4 million" in line)
+    row["replies"] = [f'{{"evidence": [{number}], "answer": "The repairs cost $2.4 million.", "short": "$2.4 million"}}']
+    (first / "results.json").write_text(json.dumps(recorded))
+    assert main(args + ["--out", str(altered), "--replay", str(first)]) == 0
+    replayed = _results(altered)
+    assert replayed["replies"] == {"replayed": 1, "generated": 0}
+    assert replayed["questions"][0]["correct"] and "2.4 million" in replayed["questions"][0]["answer"]
+    assert "replayed" in (altered / "report.md").read_text()
+
 def _rtqa_folder(tmp_path):
     data = tmp_path / "rtqa"
     data.mkdir()
