@@ -19,7 +19,7 @@ from .answer_type import asks
 from .byline import about, asks_author, byline
 from .config import FUSIONS, MODES, Config
 from .evidence import Sentence, rank_sentences
-from .followup import rewrite
+from .followup import resolve, rewrite
 from .fusion import load_fusion
 from .reader import JUDGES, Query, Reader
 from .retrieval import Filters, HybridRetriever, to_passage
@@ -144,6 +144,7 @@ class Assistant:
         if not question:
             raise ValueError("empty question")
         day = _as_date(as_of)
+        question = resolve(question, history)
         search = searched(question, history)
         passages, frame = self._retrieve(search, day, tuple(sites), tuple(articles))
         ranked = rank_sentences(search, passages, self._embedder.embed)  # a follow-up ranks by its topic too

@@ -1,14 +1,18 @@
-"""Follow-up questions: carry the previous question's topic into a short or elliptical new one.
+"""Follow-up questions: carry the previous question's topic into a short or elliptical new one,
+and name the person a pronoun stands for.
 
 Deterministic and model-free: "and how many were killed?" after "Who ordered the US airstrikes
 on the militia bases?" is searched as "How many were killed (about ordered, US airstrikes, militia
 bases)?". Without a parser, verbs of the previous question ride along; retrieval tolerates that.
+"did she say how big the strike fund is" after "Who is Denise Okafor?" is read as "did Denise
+Okafor say how big the strike fund is" (``resolve``).
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
+from .answer_type import asks_identity
 from .tokens import WORD
 
 # Words, and punctuation marks as tokens of their own: a comma or bracket ends a phrase.
@@ -81,3 +85,49 @@ def rewrite(question: str, history: Sequence[str]) -> str:
     core = _CONTINUING.sub("", question).rstrip(" ?")
     core = core[:1].upper() + core[1:]
     return f"{core} (about {', '.join(carried)})?"
+
+
+# Personal pronouns: what a named person takes the place of.
+_PERSONAL = re.compile(r"\b(he|she|him|his|hers|her)\b", re.IGNORECASE)
+# "her" before one of these is the object ("asked her about it", "turned her down"); before
+# another word, a possessive ("her lawyer").
+_AFTER_OBJECT = (_STOP - {"own", "more", "most", "other", "same"}) | {"down", "up", "off", "out", "away", "back"}
+_CAPITALISED = re.compile(r"[A-Z][a-z.’'-]*")
+_ASKED_WHO = re.compile(r"^\s*who(?:'s|’s|\s+(?:is|was))\s+(.+?)\s*\??\s*$", re.IGNORECASE)
+
+
+def person(question: str) -> str | None:
+    """The one person a question names: the one it asks about ("who is theresa kwan": "Theresa
+    Kwan"), else its one full name (two or three capitalised words); None for none or several."""
+    m = _ASKED_WHO.match(question)
+    if m and asks_identity(question):
+        return " ".join(w if w[:1].isupper() else w.capitalize() for w in m.group(1).split())
+    names, run = set(), []
+    for word in [*question.split(), ""]:
+        bare = word.strip("?,.;:!\"()")
+        stem = re.sub(r"['’]s$", "", bare)
+        if _CAPITALISED.fullmatch(bare) and stem.lower() not in _STOP:
+            run.append(stem)
+            if stem == bare == word:  # the name may go on
+                continue
+        if len(run) in (2, 3):
+            names.add(" ".join(run))
+        run = []
+    return names.pop() if len(names) == 1 else None
+
+
+def resolve(question: str, history: Sequence[str]) -> str:
+    """The question with "he", "she", "him", "his" and "her" naming the one person the previous
+    question named, so the model and the checks read who is meant; else the question as asked."""
+    name = person(history[-1]) if history else None
+    if not name or name.lower() in question.lower():
+        return question
+
+    def named(m: re.Match) -> str:
+        word = m.group(1).lower()
+        following = WORD.findall(question[m.end():])[:1]
+        if word in ("his", "hers") or (word == "her" and following and following[0].lower() not in _AFTER_OBJECT):
+            return f"{name}'s"
+        return name
+
+    return _PERSONAL.sub(named, question)

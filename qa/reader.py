@@ -350,10 +350,12 @@ class Reader:
         as the answer or as the short answer to a yes/no question, is a verdict the model cannot be
         trusted with (its judge scores either polarity alike): the cited sentences are quoted
         instead. So are they when the draft's own sentences fail: on a yes/no question those it
-        writes out, else those it retells part of, else the numbered ones on its topic; on other
-        questions those holding the short answer (the model often cites the right sentence and
-        writes out its neighbour); failing those, the short answer itself. A sentence answer leads
-        with its short form when the judge checked it and the sentence lacks it."""
+        writes out, else those it retells part of, else the numbered ones on its topic (those that
+        speak of what was asked, when the retold ones do not); on other questions those holding the
+        short answer (the model often cites
+        the right sentence and writes out its neighbour); failing those, the short answer itself. A
+        sentence answer leads with its short form when the judge checked it and the sentence lacks
+        it."""
         numbered = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         written = restated(draft.text, evidence)
         cited = list(dict.fromkeys([*written, *numbered]))
@@ -362,9 +364,18 @@ class Reader:
         # In the source's words (no coverage rule: they are the source): those the draft writes out
         # ("further attacks would depend on ..." for "Are more strikes coming?"), else those it
         # retells part of (a small model numbers a neighbour of the sentence it read), else the
-        # numbered ones on the question's topic.
-        quotable = [s.text for s in written or drawn_from(draft.text, evidence)] or \
-            [s.text for s in numbered if overlap(content_terms(query.text), content_terms(s.text))]
+        # numbered ones on the question's topic; on a yes/no question, those of the numbered ones
+        # that speak of what was asked when none of the retold ones does (the model wrote out the
+        # union's wage claim for "did she say how big their strike fund is" and numbered "... a
+        # strike fund but declined to say how large it was" beside it).
+        retold = written or drawn_from(draft.text, evidence)
+        on_topic = [s for s in numbered if overlap(content_terms(query.text), content_terms(s.text))]
+        if yes_no and retold:
+            topic = " ".join(dict.fromkeys(passages[s.passage].title for s in cited))
+            speaking = [s for s in on_topic if offers_answer(query.text, s.text, topic)]
+            if speaking and not any(offers_answer(query.text, s.text, topic) for s in retold):
+                retold = speaking
+        quotable = [s.text for s in retold or on_topic]
         quoted = bare_reply(draft.text) or (yes_no and bare_reply(draft.short))
         claims = quotable if quoted else \
             stating(draft.short, query.text, [draft.text[a:b].strip() for a, b in split_sentences(draft.text)])

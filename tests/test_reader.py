@@ -273,6 +273,17 @@ def test_followup_with_a_pronoun_is_answered_from_the_right_article(news_store):
     assert all(c.quote in answer.evidence for c in answer.citations)
 
 
+def test_a_pronoun_in_a_followup_is_read_as_the_person_named_before(news_store):
+    """Searched, ranked and read as "Did Ingrid Halvorsen's instrument ...", from her article."""
+    from qa import Assistant
+
+    answer = Assistant(news_store, model="none").ask("Did her instrument pick up any moonquakes?",
+                                                     history=["Who's Ingrid Halvorsen?"])
+    assert answer.question == "Did Ingrid Halvorsen's instrument pick up any moonquakes?"
+    assert "Ingrid Halvorsen" in answer.searched
+    assert answer.passages[0].title == "Private Lunar Lander Wayfarer Goes Silent Hours After Touchdown"
+
+
 def test_who_wrote_it_and_what_does_he_do_reads_the_second_ask_about_the_writer(news_store):
     """The byline answers the first ask and the model reads the second as about the writer, from the
     sentences naming them: the byline's name once passed for both asks. When no retrieved sentence
@@ -611,6 +622,30 @@ def test_a_bare_yes_or_no_is_replaced_by_the_sentences_it_cites():
     # Citing an off-question sentence leaves nothing to quote.
     text = Reader(None, None).verify(query, Draft((1,), "No", "No"), evidence, passages, evidence, CitationBuilder(passages))
     assert text == ""
+
+
+@pytest.mark.fast
+def test_a_yes_or_no_answer_quotes_the_numbered_sentence_speaking_of_what_was_asked():
+    """The model wrote out the union's wage claim for "did she say how big the strike fund is" and
+    numbered the sentence answering it beside it: when what it wrote out does not speak of what was
+    asked and a numbered sentence does, that one is quoted."""
+    from qa.citations import CitationBuilder
+    from qa.reader import Draft, Query, Reader
+
+    passages, evidence = _one_article(
+        "The union disputes that figure, saying the offer amounts to about 9 percent. "
+        "Okafor said the union had built up a strike fund but declined to say how large it was.",
+        "Dockworkers strike")
+    query = Query("Did Denise Okafor say how big the strike fund is?")
+    draft = Draft((1, 2), "The union disputes that figure, saying the offer amounts to about 9 percent.",
+                  "The union disputes the size of the strike fund.")
+    text = Reader(None, None).verify(query, draft, evidence, passages, evidence, CitationBuilder(passages))
+    assert text == "Okafor said the union had built up a strike fund but declined to say how large it was. [1]"
+    # No numbered sentence speaks of it either: what the model wrote out stays the quote.
+    passages, evidence = _one_article("The union disputes that figure, saying the offer amounts to about 9 percent. "
+                                      "The last strike at Bellmare, in 2011, lasted 11 days.", "Dockworkers strike")
+    text = Reader(None, None).verify(query, draft, evidence, passages, evidence, CitationBuilder(passages))
+    assert text == "The union disputes that figure, saying the offer amounts to about 9 percent. [1]"
 
 
 @pytest.mark.fast

@@ -221,6 +221,25 @@ def test_followup_rewriting():
 
 
 @pytest.mark.fast
+@pytest.mark.parametrize("question, earlier, read", [
+    ("did she say how big their strike fund is", "Who is Denise Okafor?", "did Denise Okafor say how big their strike fund is"),
+    ("does he think it's a fake", "who's jonathan price", "does Jonathan Price think it's a fake"),
+    ("How many places turned her down?", "What does Dolores Okafor do for a living?",
+     "How many places turned Dolores Okafor down?"),
+    ("what did her lawyer say", "What did Maria Lopez tell the court?", "what did Maria Lopez's lawyer say"),
+    ("and how long has he been doing this?", "What's Jason Ditz's job?", "and how long has Jason Ditz been doing this?"),
+    # No one person named before: the question as asked.
+    ("How long has she been running the company?", "Who's Kestrel's boss?", "How long has she been running the company?"),
+    ("what did she say", "What did Helen Varga and Tom Reyes say?", "what did she say"),
+])
+def test_a_pronoun_names_the_person_the_previous_question_named(question, earlier, read):
+    from qa.followup import resolve
+
+    assert resolve(question, [earlier]) == read
+    assert resolve(question, []) == question
+
+
+@pytest.mark.fast
 def test_exposure_warning_and_auth():
     from ui.app import exposure_warning, parse_auth
 
