@@ -24,7 +24,7 @@ def recorded(run: Path) -> dict[str, tuple[str, list[str]]]:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["questions"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: not the results of a reading run to replay ({exc.__class__.__name__})") from None
+        raise ValueError(f"{path}: not the results of a run to replay ({exc.__class__.__name__})") from None
     read = {r["id"]: r.get("read", r.get("evidence")) for r in rows}
     return {r["id"]: (read[r["id"]], r["replies"]) for r in rows if r.get("replies") and read[r["id"]]}
 

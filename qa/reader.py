@@ -361,21 +361,22 @@ class Reader:
         cited = list(dict.fromkeys([*written, *numbered]))
         log.debug("cited %s", [s.text[:60] for s in cited])
         yes_no = answer_type(query.text) == "yes/no"
-        # In the source's words (no coverage rule: they are the source): those the draft writes out
-        # ("further attacks would depend on ..." for "Are more strikes coming?"), else those it
-        # retells part of (a small model numbers a neighbour of the sentence it read), else the
-        # numbered ones on the question's topic; on a yes/no question, those of the numbered ones
-        # that speak of what was asked when none of the retold ones does (the model wrote out the
-        # union's wage claim for "did she say how big their strike fund is" and numbered "... a
-        # strike fund but declined to say how large it was" beside it).
+        # In the source's words (no coverage rule refuses them: they are the source): those the
+        # draft writes out ("further attacks would depend on ..." for "Are more strikes coming?"),
+        # else those it retells part of (a small model numbers a neighbour of the sentence it read),
+        # else the numbered ones on the question's topic. On a yes/no question the coverage rule
+        # chooses: the numbered ones that speak of what was asked, when none of the retold ones does
+        # (the model wrote out the union's wage claim for "did she say how big their strike fund
+        # is" and numbered "... a strike fund but declined to say how large it was" beside it).
         retold = written or drawn_from(draft.text, evidence)
         on_topic = [s for s in numbered if overlap(content_terms(query.text), content_terms(s.text))]
+        sources = retold or on_topic
         if yes_no and retold:
             topic = " ".join(dict.fromkeys(passages[s.passage].title for s in cited))
             speaking = [s for s in on_topic if offers_answer(query.text, s.text, topic)]
             if speaking and not any(offers_answer(query.text, s.text, topic) for s in retold):
-                retold = speaking
-        quotable = [s.text for s in retold or on_topic]
+                sources = speaking
+        quotable = [s.text for s in sources]
         quoted = bare_reply(draft.text) or (yes_no and bare_reply(draft.short))
         claims = quotable if quoted else \
             stating(draft.short, query.text, [draft.text[a:b].strip() for a, b in split_sentences(draft.text)])

@@ -316,7 +316,7 @@ def test_eval_reading_replays_the_model_replies_of_an_earlier_run(tmp_path, caps
     assert answer["outcome"] == "right" and answer["replies"] == bridge["replies"]
     capsys.readouterr()
     assert main(args + ["--replay", str(tmp_path / "nowhere")]) == 2
-    assert "nowhere/results.json: not the results of a reading run to replay" in capsys.readouterr().err
+    assert "nowhere/results.json: not the results of a run to replay" in capsys.readouterr().err
 
 
 @pytest.mark.fast
