@@ -96,12 +96,12 @@ _CAPITALISED = re.compile(r"[A-Z][a-z.’'-]*")
 _ASKED_WHO = re.compile(r"^\s*who(?:'s|’s|\s+(?:is|was))\s+(.+?)\s*\??\s*$", re.IGNORECASE)
 
 
-def person(question: str) -> str | None:
-    """The one person a question names: the one it asks about ("who is theresa kwan": "Theresa
-    Kwan"), else its one full name (two or three capitalised words); None for none or several."""
+def persons(question: str) -> set[str]:
+    """The persons a question names: the one it asks about ("who is theresa kwan": "Theresa Kwan"),
+    else its full names (two or three capitalised words)."""
     m = _ASKED_WHO.match(question)
     if m and asks_identity(question):
-        return " ".join(w if w[:1].isupper() else w.capitalize() for w in m.group(1).split())
+        return {" ".join(w if w[:1].isupper() else w.capitalize() for w in m.group(1).split())}
     names, run = set(), []
     for word in [*question.split(), ""]:
         bare = word.strip("?,.;:!\"()")
@@ -113,14 +113,19 @@ def person(question: str) -> str | None:
         if len(run) in (2, 3):
             names.add(" ".join(run))
         run = []
-    return names.pop() if len(names) == 1 else None
+    return names
 
 
 def resolve(question: str, history: Sequence[str]) -> str:
-    """The question with "he", "she", "him", "his" and "her" naming the one person the previous
-    question named, so the model and the checks read who is meant; else the question as asked."""
-    name = person(history[-1]) if history else None
-    if not name or name.lower() in question.lower():
+    """The question with "he", "she", "him", "his" and "her" naming the person the conversation
+    last named, when the latest earlier question naming anyone named one person ("Who is Ann Lee?",
+    "What does she do?", "Did she say ...?"), so the model and the checks read who is meant; else
+    the question as asked."""
+    named_before = next((names for names in map(persons, reversed(history)) if names), set())
+    if len(named_before) != 1:
+        return question
+    name = named_before.pop()
+    if name.lower() in question.lower():
         return question
 
     def named(m: re.Match) -> str:

@@ -237,6 +237,8 @@ def test_a_pronoun_names_the_person_the_previous_question_named(question, earlie
 
     assert resolve(question, [earlier]) == read
     assert resolve(question, []) == question
+    # A follow-up naming no one in between: the person named before it.
+    assert resolve(question, [earlier, "What does she do?"]) == read
 
 
 @pytest.mark.fast
