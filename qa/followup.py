@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answer_type import asks_identity
+from .answer_type import answer_type, asks_identity
 from .tokens import WORD
 
 # Words, and punctuation marks as tokens of their own: a comma or bracket ends a phrase.
@@ -120,8 +120,15 @@ def resolve(question: str, history: Sequence[str]) -> str:
     """The question with "he", "she", "him", "his" and "her" naming the person the conversation
     last named, when the latest earlier question naming anyone named one person ("Who is Ann Lee?",
     "What does she do?", "Did she say ...?"), so the model and the checks read who is meant; else
-    the question as asked."""
-    named_before = next((names for names in map(persons, reversed(history)) if names), set())
+    the question as asked, as it is after a question asking who did something, whose answer the
+    pronoun stands for and ``history`` does not hold."""
+    named_before: set[str] = set()
+    for earlier in reversed(history):
+        if answer_type(earlier) == "agent":  # "Who leads Northgate Health?": "she" is its answer
+            return question
+        named_before = persons(earlier)
+        if named_before:
+            break
     if len(named_before) != 1:
         return question
     name = named_before.pop()

@@ -231,6 +231,7 @@ def test_followup_rewriting():
     # No one person named before: the question as asked.
     ("How long has she been running the company?", "Who's Kestrel's boss?", "How long has she been running the company?"),
     ("what did she say", "What did Helen Varga and Tom Reyes say?", "what did she say"),
+    ("did she apologise", "Who leads Northgate Health?", "did she apologise"),  # "she" is the answer
 ])
 def test_a_pronoun_names_the_person_the_previous_question_named(question, earlier, read):
     from qa.followup import resolve
