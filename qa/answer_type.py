@@ -89,14 +89,20 @@ def answer_type(question: str) -> str | None:
 
 def asks_identity(question: str) -> bool:
     """Whether the question asks who a named person is ("Who is Paul Reinholt?")."""
+    return identity_subject(question) is not None
+
+
+def identity_subject(question: str) -> str | None:
+    """The named person a question asks who they are ("who is theresa kwan": "theresa kwan"), if it does."""
     m = _IDENTITY.match(question)
     if m is None:
-        return False
+        return None
     subject = m.group(1).split()
     if len(subject) == 1 and not subject[0][0].isupper():
-        return False
-    return not any(w.lower() in STOP - _NAME_PARTICLES or w.lower().endswith(("ing", "ed", "'s", "’s"))
-                   for w in subject)
+        return None
+    if any(w.lower() in STOP - _NAME_PARTICLES or w.lower().endswith(("ing", "ed", "'s", "’s")) for w in subject):
+        return None
+    return " ".join(subject)
 
 
 def asks(question: str) -> list[str]:

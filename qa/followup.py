@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answer_type import answer_type, asks_identity
+from .answer_type import answer_type, identity_subject
 from .tokens import WORD
 
 # Words, and punctuation marks as tokens of their own: a comma or bracket ends a phrase.
@@ -93,15 +93,14 @@ _PERSONAL = re.compile(r"\b(he|she|him|his|hers|her)\b", re.IGNORECASE)
 # another word, a possessive ("her lawyer").
 _AFTER_OBJECT = (_STOP - {"own", "more", "most", "other", "same"}) | {"down", "up", "off", "out", "away", "back"}
 _CAPITALISED = re.compile(r"[A-Z][a-z.’'-]*")
-_ASKED_WHO = re.compile(r"^\s*who(?:'s|’s|\s+(?:is|was))\s+(.+?)\s*\??\s*$", re.IGNORECASE)
 
 
 def persons(question: str) -> set[str]:
     """The persons a question names: the one it asks about ("who is theresa kwan": "Theresa Kwan"),
     else its full names (two or three capitalised words)."""
-    m = _ASKED_WHO.match(question)
-    if m and asks_identity(question):
-        return {" ".join(w if w[:1].isupper() else w.capitalize() for w in m.group(1).split())}
+    asked = identity_subject(question)
+    if asked:
+        return {" ".join(w if w[:1].isupper() else w.capitalize() for w in asked.split())}
     names, run = set(), []
     for word in [*question.split(), ""]:
         bare = word.strip("?,.;:!\"()")

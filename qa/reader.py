@@ -352,10 +352,9 @@ class Reader:
         instead. So are they when the draft's own sentences fail: on a yes/no question those it
         writes out, else those it retells part of, else the numbered ones on its topic (those that
         speak of what was asked, when the retold ones do not); on other questions those holding the
-        short answer (the model often cites
-        the right sentence and writes out its neighbour); failing those, the short answer itself. A
-        sentence answer leads with its short form when the judge checked it and the sentence lacks
-        it."""
+        short answer (the model often cites the right sentence and writes out its neighbour);
+        failing those, the short answer itself. A sentence answer leads with its short form when
+        the judge checked it and the sentence lacks it."""
         numbered = [evidence[i - 1] for i in dict.fromkeys(draft.ids) if 1 <= i <= len(evidence)]
         written = restated(draft.text, evidence)
         cited = list(dict.fromkeys([*written, *numbered]))
@@ -372,7 +371,7 @@ class Reader:
         on_topic = [s for s in numbered if overlap(content_terms(query.text), content_terms(s.text))]
         sources = retold or on_topic
         if yes_no and retold:
-            topic = " ".join(dict.fromkeys(passages[s.passage].title for s in cited))
+            topic = headlines(cited, passages)
             speaking = [s for s in on_topic if offers_answer(query.text, s.text, topic)]
             if speaking and not any(offers_answer(query.text, s.text, topic) for s in retold):
                 sources = speaking
@@ -402,7 +401,7 @@ class Reader:
               passages: list[Passage], ranked: list[Sentence]) -> list[tuple[str, list[Sentence]]]:
         """The claims on the question that offer an answer, each with the sentences that state it."""
         kept = []
-        topic = " ".join(dict.fromkeys(passages[s.passage].title for s in cited))
+        topic = headlines(cited, passages)
         for claim in self._on_question(query.text, claims):
             if not quoted and not any(offers_answer(ask, claim, topic) for ask in asks(query.text)):
                 log.debug("offers no answer: %r", claim)
@@ -506,6 +505,11 @@ class Reader:
             return supports(claim, text, question, context)
         log.debug("states %.2f: %r from %r", p_yes, claim, text)
         return p_yes >= STATES_THRESHOLD
+
+
+def headlines(sentences: Sequence[Sentence], passages: list[Passage]) -> str:
+    """The headlines of the articles ``sentences`` come from, each once: the topic they speak of."""
+    return " ".join(dict.fromkeys(passages[s.passage].title for s in sentences))
 
 
 def bearing(terms: set[str], group: list[Sentence]) -> list[Sentence]:
